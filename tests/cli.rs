@@ -1,0 +1,173 @@
+//! End-to-end tests of the `personalize-stack` binary. Commands that talk to AWS arrive with
+//! their issues; these cover what works offline.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn validate_accepts_the_shipped_stack_and_prints_dependency_order() {
+    let out = run(&["validate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("stack `personalize-workshop` (us-east-1) is valid: 7 resources, 3 routes"),
+        "{text}"
+    );
+    // Each resource appears after everything it references.
+    let line_of = |name: &str| {
+        text.lines()
+            .position(|l| l.split_whitespace().any(|w| w == name))
+            .unwrap_or_else(|| panic!("`{name}` missing from:\n{text}"))
+    };
+    for (before, after) in [
+        ("dataset_group", "tracker"),
+        ("tracker", "forwarder"),
+        ("forwarder_role", "forwarder"),
+        ("stream", "forwarder"),
+        ("stream", "api_role"),
+        ("api_role", "api"),
+    ] {
+        assert!(
+            line_of(before) < line_of(after),
+            "`{before}` should precede `{after}`:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn validate_json_lists_levels() {
+    let out = run(&["validate", "--output", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(
+        v["levels"],
+        serde_json::json!([
+            ["dataset_group", "stream", "forwarder_role"],
+            ["tracker", "api_role"],
+            ["forwarder", "api"]
+        ])
+    );
+}
+
+/// Five independent mistakes in five resources: all reported in one run, each at its
+/// line:column, exit 1.
+#[test]
+fn validate_reports_every_mistake_with_its_position() {
+    let out = run(&["validate", "-f", "tests/fixtures/five-mistakes.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let f = "tests/fixtures/five-mistakes.yaml";
+    for expected in [
+        format!("error: {f}:34:22: unknown resource `dataset_grp` in `${{dataset_grp.arn}}`"),
+        format!("error: {f}:40:15: `shards` must be between 1 and 500 (got 0)"),
+        format!("error: {f}:47:19: `lambda` is not an AWS service principal"),
+        format!("error: {f}:61:7: unknown field `memroy_mb`"),
+        "the rendered body is not valid JSON".to_owned(),
+    ] {
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
+    assert!(err.contains("hint: did you mean `memory_mb`?"), "{err}");
+    assert!(err.contains("hint: did you mean `dataset_group`?"), "{err}");
+    assert!(err.contains("error: 5 problems found in"), "{err}");
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn validate_json_reports_problems_on_stdout() {
+    let out = run(&[
+        "validate",
+        "-f",
+        "tests/fixtures/five-mistakes.yaml",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["problems"].as_array().unwrap().len(), 5);
+    assert_eq!(v["problems"][0]["line"], 34);
+    assert_eq!(v["problems"][0]["column"], 22);
+}
+
+#[test]
+fn a_missing_stack_file_is_a_clear_error() {
+    let out = run(&["validate", "-f", "no/such/stack.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: cannot read the stack file `no/such/stack.yaml`"),
+        "{err}"
+    );
+    assert!(err.contains("caused by:"), "{err}");
+}
+
+#[test]
+fn an_undeclared_var_override_is_refused() {
+    let out = run(&["validate", "--var", "shard=2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("`--var shard=...` sets a variable the stack does not declare"));
+}
+
+#[test]
+fn commands_of_later_issues_fail_plainly() {
+    for cmd in ["plan", "up", "test", "outputs", "destroy", "local"] {
+        let out = run(&[cmd]);
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        assert!(
+            stderr(&out).contains(&format!("`{cmd}` is not implemented yet")),
+            "{cmd}: {}",
+            stderr(&out)
+        );
+        assert!(stdout(&out).is_empty(), "{cmd}");
+    }
+}
+
+/// `stack.schema.json` is what the types generate; regenerate it with
+/// `personalize-stack schema > stack.schema.json`.
+#[test]
+fn checked_in_schema_matches_the_types() {
+    let out = run(&["schema"]);
+    assert!(out.status.success());
+    let checked_in =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stack.schema.json")).unwrap();
+    assert!(
+        stdout(&out) == checked_in,
+        "stack.schema.json is stale: run `cargo run -- schema > stack.schema.json`"
+    );
+}
+
+#[test]
+fn the_shipped_stack_validates_against_the_schema() {
+    let out = run(&["schema"]);
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stack.yaml")).unwrap();
+    let instance = personalize_stack_core::yaml::parse(&source).unwrap().to_json();
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // And the schema is not vacuous: a misspelt field fails it.
+    let mut broken = instance.clone();
+    broken["resources"]["stream"]["kinesis_stream"]["shardz"] = 2.into();
+    assert!(!validator.is_valid(&broken));
+}
