@@ -171,3 +171,31 @@ fn the_shipped_stack_validates_against_the_schema() {
     broken["resources"]["stream"]["kinesis_stream"]["shardz"] = 2.into();
     assert!(!validator.is_valid(&broken));
 }
+
+/// `validate` needs no network: in a network namespace with no interfaces up, it gives the
+/// same result. (Needs `unshare -n`, i.e. root, as on CI; elsewhere the test says so.)
+#[test]
+fn validate_makes_no_network_call() {
+    let probe = Command::new("unshare").args(["-n", "true"]).status();
+    if !probe.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: `unshare -n` is not available here");
+        return;
+    }
+    for file in ["stack.yaml", "tests/fixtures/five-mistakes.yaml"] {
+        let isolated = Command::new("unshare")
+            .args([
+                "-n",
+                env!("CARGO_BIN_EXE_personalize-stack"),
+                "validate",
+                "-f",
+                file,
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let normal = run(&["validate", "-f", file]);
+        assert_eq!(isolated.status.code(), normal.status.code(), "{file}");
+        assert_eq!(stdout(&isolated), stdout(&normal), "{file}");
+        assert_eq!(stderr(&isolated), stderr(&normal), "{file}");
+    }
+}

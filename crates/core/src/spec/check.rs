@@ -56,13 +56,17 @@ impl<'a> Checker<'a> {
 
     /// Checks a name that must be literal (no references) against an AWS rule.
     pub fn name(&mut self, name: &Str, rule: &NameRule) -> String {
-        if name.value.contains("${") {
+        let (_, placeholders) = Text::scan(&name.value, |_| true);
+        if placeholders.iter().any(|p| p.inner.contains('.')) {
             self.error_hint(
                 name.pos(),
                 format!("{} cannot reference other resources", rule.what),
                 "names may use variables (`${stack}`, `${attendee}`, `vars:`) but not `${resource.attribute}`",
             );
-        } else if let Some(problem) = rule.check(&name.value) {
+        } else if placeholders.is_empty()
+            && let Some(problem) = rule.check(&name.value)
+        {
+            // A name with an unknown `${variable}` was reported where the variable is.
             self.error(name.pos(), problem);
         }
         name.value.clone()

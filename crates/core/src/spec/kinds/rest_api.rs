@@ -455,8 +455,8 @@ pub struct CheckedIntegrationResponse {
     pub selection_pattern: Option<String>,
     /// Status.
     pub status: u16,
-    /// Response templates.
-    pub templates: IndexMap<String, String>,
+    /// Response templates by content type.
+    pub templates: IndexMap<String, MappingTemplate>,
     /// Header mappings (`method.response.header.<name>` → expression).
     pub headers: IndexMap<String, String>,
 }
@@ -486,6 +486,7 @@ impl RestApi {
             refs.extend(
                 r.request_templates
                     .values()
+                    .chain(r.integration_responses.iter().flat_map(|i| i.templates.values()))
                     .flat_map(|t| t.text.references())
                     .cloned(),
             );
@@ -1001,7 +1002,7 @@ fn check_integration_responses(
                 templates: i
                     .templates
                     .iter()
-                    .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                    .map(|(k, v)| (k.value.clone(), mapping_template(v, cx)))
                     .collect(),
                 headers: i
                     .headers
