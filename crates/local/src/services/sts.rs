@@ -1,0 +1,130 @@
+//! STS (awsQuery): `GetCallerIdentity`, and `AssumeRole`, whose temporary access key id
+//! names the role's account, so one local runtime serves a whole fleet of accounts.
+
+use super::Ctx;
+use crate::auth;
+use crate::protocol::query::{Params, Xml};
+use crate::{AwsError, AwsResult};
+
+/// The XML namespace of STS responses.
+pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// Handles one STS action; returns the inner XML of `<ActionResult>`.
+///
+/// # Errors
+/// AWS's errors for the action.
+pub fn handle(ctx: &Ctx<'_>, action: &str, params: &Params) -> AwsResult<String> {
+    match action {
+        "GetCallerIdentity" => Ok(get_caller_identity(ctx)),
+        "AssumeRole" => assume_role(ctx, params),
+        _ => Err(AwsError::new(
+            "InvalidAction",
+            format!("Could not find operation {action} for version 2011-06-15"),
+        )),
+    }
+}
+
+fn get_caller_identity(ctx: &Ctx<'_>) -> String {
+    let mut x = Xml::new();
+    x.elem("UserId", &ctx.caller.access_key_id)
+        .elem("Account", ctx.account())
+        .elem("Arn", format!("arn:aws:iam::{}:root", ctx.account()));
+    x.into_string()
+}
+
+fn assume_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
+    let role_arn = params.required("RoleArn")?;
+    let session = params.required("RoleSessionName")?;
+    if !(2..=64).contains(&session.len())
+        || !session
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c))
+    {
+        return Err(AwsError::new(
+            "ValidationError",
+            format!(
+                "1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+            ),
+        ));
+    }
+    // arn:aws:iam::<account>:role/<name>
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    let (account, role) = match parts.as_slice() {
+        ["arn", _, "iam", "", account, resource]
+            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            match resource.strip_prefix("role/") {
+                Some(role) if !role.is_empty() => (*account, role.rsplit('/').next().unwrap_or(role)),
+                _ => return Err(invalid_arn(role_arn)),
+            }
+        }
+        _ => return Err(invalid_arn(role_arn)),
+    };
+    let duration: u64 = params
+        .get("DurationSeconds")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(3600);
+    if !(900..=43_200).contains(&duration) {
+        return Err(AwsError::new(
+            "ValidationError",
+            format!(
+                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
+            ),
+        ));
+    }
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    let access_key_id = auth::temporary_key_for(account, &nonce[..4]);
+    let expiration = iso8601(ctx.now_ms + duration * 1000);
+    let role_id = format!("AROA{}", &nonce[..17].to_uppercase());
+    let mut x = Xml::new();
+    x.wrap("Credentials", |c| {
+        c.elem("AccessKeyId", &access_key_id)
+            .elem("SecretAccessKey", format!("local{nonce}"))
+            .elem("SessionToken", format!("FQoGZXIvYXdzE{nonce}"))
+            .elem("Expiration", &expiration);
+    })
+    .wrap("AssumedRoleUser", |u| {
+        u.elem("AssumedRoleId", format!("{role_id}:{session}")).elem(
+            "Arn",
+            format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+        );
+    });
+    Ok(x.into_string())
+}
+
+fn invalid_arn(arn: &str) -> AwsError {
+    AwsError::new("ValidationError", format!("{arn} is invalid"))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for epoch milliseconds.
+pub fn iso8601(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_dates() {
+        assert_eq!(super::iso8601(1_676_975_804_000), "2023-02-21T10:36:44Z");
+        assert_eq!(super::iso8601(0), "1970-01-01T00:00:00Z");
+    }
+}

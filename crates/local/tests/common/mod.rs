@@ -1,0 +1,69 @@
+//! Shared test harness: a local runtime on `127.0.0.1:0` and SDK configurations pointing at
+//! it, exactly as a user's program would configure them (endpoint URL + credentials).
+#![allow(dead_code, clippy::unwrap_used)]
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use personalize_stack_local::{Config, Faults, Profile, Running};
+
+/// Starts a runtime in memory with everything ready at once.
+pub async fn start() -> Running {
+    start_with(Profile::instant(), Faults::default()).await
+}
+
+/// Starts a runtime in memory with `profile` and `faults`.
+pub async fn start_with(profile: Profile, faults: Faults) -> Running {
+    personalize_stack_local::start(Config {
+        port: 0,
+        profile,
+        faults,
+        ..Config::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// An SDK config for `account` (its 12 digits are the access key id) in `us-east-1`.
+pub fn sdk(running: &Running, account: &str) -> SdkConfig {
+    sdk_at(&running.endpoint_url(), account)
+}
+
+/// An SDK config for `account` against `endpoint`.
+pub fn sdk_at(endpoint: &str, account: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+            aws_sdk_sts::config::Credentials::new(account, "secret", None, None, "test"),
+        ))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build()
+}
+
+/// The default account.
+pub const ACCOUNT: &str = "000000000000";
+
+/// `GET /_local/resources` as JSON.
+pub async fn resources(running: &Running) -> serde_json::Value {
+    let addr = running.addr();
+    let response = tokio::task::spawn_blocking(move || {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /_local/resources HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        out
+    })
+    .await
+    .unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    // The server may answer chunked; the JSON starts at the first `{`.
+    let start = body.find('{').unwrap();
+    let end = body.rfind('}').unwrap();
+    serde_json::from_str(&body[start..=end]).unwrap()
+}
