@@ -113,17 +113,7 @@ pub enum Command {
     },
     /// Serve the local runtime: Kinesis, Lambda, API Gateway, IAM, Personalize and
     /// CloudWatch Logs on one port.
-    Local {
-        /// Address to bind.
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        /// Port to bind.
-        #[arg(long, default_value_t = 4566)]
-        port: u16,
-        /// Where state is kept (default `.personalize-stack/local` next to the stack file).
-        #[arg(long, value_name = "DIR")]
-        data_dir: Option<PathBuf>,
-    },
+    Local(LocalArgs),
     /// Print the JSON Schema of stack.yaml.
     Schema,
 }
@@ -138,9 +128,49 @@ impl Command {
             Command::Test => "test",
             Command::Outputs { .. } => "outputs",
             Command::Destroy { .. } => "destroy",
-            Command::Local { .. } => "local",
+            Command::Local(_) => "local",
             Command::Schema => "schema",
         }
+    }
+}
+
+/// Options of `local`.
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    /// Address to bind (loopback by default: the runtime has no authentication).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Port to bind; 0 picks a free one (the address is printed).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Where state is kept (default `.personalize-stack/local` next to the stack file).
+    #[arg(long, value_name = "DIR", conflicts_with = "in_memory")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep state in memory only (lost when the process ends).
+    #[arg(long)]
+    pub in_memory: bool,
+    /// How long resources take to become ready: `fast` (sub-second), `instant`, or
+    /// `realistic` (tracker ≈ 60 s, stream ≈ 30 s, function ≈ 5 s, mapping ≈ 10 s).
+    #[arg(long = "latency", value_name = "PROFILE", default_value = "fast", value_parser = ["instant", "fast", "realistic"])]
+    pub latency: String,
+    /// Multiply every readiness delay, e.g. 0.1 for the realistic profile ten times faster.
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Probability (0–1) that any call is throttled with its service's throttling error.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub throttle: f64,
+    /// Probability (0–1) that any call fails with its service's 5xx error.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = probability)]
+    pub server_errors: f64,
+    /// For this long after a role is created, Lambda cannot assume it (AWS's IAM propagation).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub iam_propagation_ms: u64,
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{s}` is not a probability between 0 and 1")),
     }
 }
 

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
             commands::schema::run();
             Ok(())
         }
+        Command::Local(args) => commands::local::run(&cli.global, args),
         other => Err(Failure::Error(anyhow::anyhow!(
             "`{}` is not implemented yet; this build can `validate` a stack and print its `schema`",
             other.name()

@@ -128,7 +128,7 @@ fn an_undeclared_var_override_is_refused() {
 
 #[test]
 fn commands_of_later_issues_fail_plainly() {
-    for cmd in ["plan", "up", "test", "outputs", "destroy", "local"] {
+    for cmd in ["plan", "up", "test", "outputs", "destroy"] {
         let out = run(&[cmd]);
         assert_eq!(out.status.code(), Some(1), "{cmd}");
         assert!(

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod local;
 pub mod schema;
 pub mod validate;
 

@@ -1,0 +1,729 @@
+//! Functions: create, read, list, update (code and configuration), delete.
+//!
+//! # The stored function document
+//! Under `ctx.key("lambda", "function", name)`, with AWS's wire names:
+//! `FunctionName`, `FunctionArn`, `Runtime`, `Role`, `Handler`, `Description`, `Timeout`
+//! (seconds), `MemorySize` (MB), `Environment` (`{"Variables": {..}}`, absent when never set),
+//! `Architectures`, `CodeSha256` (base64 of the zip's SHA-256), `CodeSize`, `Version`
+//! (`$LATEST`), `PackageType`, `EphemeralStorage`, `TracingConfig`, `LoggingConfig`,
+//! `SnapStart`, `RevisionId`, `LastModified` and `Tags`; and for the runtime itself:
+//! - `_code_blob`: the blob key of the zip ([`crate::store::Txn::get_blob`]);
+//! - `_created_ms`, `_ready_at_ms`: `Pending` until `_ready_at_ms`, then `Active`;
+//! - `_update_ready_at_ms`: `LastUpdateStatus` is `InProgress` until then, then `Successful`.
+
+use super::{
+    FunctionRef, body_of, conflict, function_arn, function_key, invalid, lambda_timestamp, missing,
+    not_found, not_in_enum, opt_int, opt_str, opt_string_map, out_of_range, parse_function_ref, validation,
+};
+use crate::protocol::rest::{RestRequest, RestResponse};
+use crate::services::Ctx;
+use crate::services::iam::{RoleAccess, role_for_service};
+use crate::store::{StoreError, Txn};
+use crate::{AwsError, AwsResult};
+use serde_json::{Map, Value, json};
+
+/// Runtimes Lambda still accepts for new functions and updates.
+const SUPPORTED_RUNTIMES: &[&str] = &[
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "nodejs24.x",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "python3.14",
+    "java8.al2",
+    "java11",
+    "java17",
+    "java21",
+    "java25",
+    "dotnet8",
+    "dotnet10",
+    "ruby3.2",
+    "ruby3.3",
+    "ruby3.4",
+    "provided.al2",
+    "provided.al2023",
+];
+
+/// Runtimes in the API's enum whose creation Lambda has blocked (deprecated).
+const DEPRECATED_RUNTIMES: &[&str] = &[
+    "nodejs",
+    "nodejs4.3",
+    "nodejs4.3-edge",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "java8",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet6",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "provided",
+];
+
+/// Keys Lambda sets itself and refuses in `Environment.Variables`.
+const RESERVED_ENV_KEYS: &[&str] = &[
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+];
+
+/// Environment variables may take 4 KB, measured as their JSON.
+const MAX_ENVIRONMENT_BYTES: usize = 4096;
+
+/// The largest request Lambda accepts for a direct zip upload.
+const MAX_REQUEST_BYTES: usize = 70_167_211;
+
+/// The pattern AWS reports for a malformed role ARN.
+const ROLE_PATTERN: &str = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+";
+
+/// The message Lambda gives for a role it cannot assume (aws-facts §0 fact 8).
+const ROLE_CANNOT_BE_ASSUMED: &str = "The role defined for the function cannot be assumed by Lambda.";
+
+/// A function document as stored.
+type Doc = Map<String, Value>;
+
+// ---- operations ----
+
+/// `CreateFunction`: 201 with the configuration, `State: Pending`.
+pub(super) fn create(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
+    check_request_size(req, "CreateFunction")?;
+    let body = body_of(req)?;
+    let raw_name = opt_str(&body, "FunctionName")?.ok_or_else(|| missing("functionName"))?;
+    let name = parse_function_ref(ctx, raw_name)?.name;
+    let role = opt_str(&body, "Role")?.ok_or_else(|| missing("role"))?.to_owned();
+    let changes = config_changes(&body)?;
+    if opt_str(&body, "PackageType")?.is_some_and(|p| p != "Zip") {
+        return Err(invalid(
+            "The local runtime supports only Zip packages (PackageType Zip).",
+        ));
+    }
+    if !changes.contains_key("Runtime") || !changes.contains_key("Handler") {
+        return Err(invalid(
+            "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+        ));
+    }
+    let architectures = architectures(&body)?;
+    let tags = opt_string_map(&body, "Tags")?.unwrap_or_default();
+    let zip = zip_from(body.get("Code").ok_or_else(|| missing("code"))?)?;
+    let key = function_key(ctx, &name);
+    let arn = function_arn(ctx, &name);
+    let doc = ctx.store.write(|t| {
+        if t.contains(&key)? {
+            return Err(conflict(format!("Function already exist: {name}")));
+        }
+        check_role(t, ctx, &role)?;
+        let blob = ctx.key("lambda", "code", &name);
+        t.put_blob(&blob, &zip)?;
+        let mut doc = new_function(ctx, &name, &arn, &zip, &blob);
+        doc.insert("Role".into(), json!(role));
+        doc.insert(
+            "Architectures".into(),
+            json!(architectures.unwrap_or_else(|| vec!["x86_64".into()])),
+        );
+        doc.insert("Tags".into(), Value::Object(tags));
+        doc.extend(changes);
+        t.put(&key, &doc)?;
+        Ok::<_, AwsError>(doc)
+    })?;
+    Ok(RestResponse::json(
+        201,
+        configuration(&doc, announced(&doc, "_ready_at_ms")),
+    ))
+}
+
+/// `GetFunction`: configuration, code location and tags.
+pub(super) fn get(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<RestResponse> {
+    let doc = ctx.store.read(|t| load(t, ctx, raw, req.query("Qualifier")))?;
+    let mut out = json!({
+        "Configuration": configuration(&doc, ctx.now_ms),
+        "Code": { "RepositoryType": "S3", "Location": code_location(ctx, req, &doc) },
+    });
+    if let Some(tags) = doc
+        .get("Tags")
+        .filter(|t| t.as_object().is_some_and(|m| !m.is_empty()))
+    {
+        out["Tags"] = tags.clone();
+    }
+    Ok(RestResponse::json(200, out))
+}
+
+/// `GetFunctionConfiguration`.
+pub(super) fn get_configuration(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<RestResponse> {
+    let doc = ctx.store.read(|t| load(t, ctx, raw, req.query("Qualifier")))?;
+    Ok(RestResponse::json(200, configuration(&doc, ctx.now_ms)))
+}
+
+/// `ListFunctions`: by name, `MaxItems` (default 50) per page, opaque `Marker`.
+pub(super) fn list(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
+    let page_size = super::max_items(req, 50)?;
+    let start = req.query("Marker").map(super::decode_marker).transpose()?;
+    let docs: Vec<(String, Doc)> = ctx
+        .store
+        .read(|t| t.list::<Doc>(&ctx.prefix("lambda", "function")))?;
+    let mut names_and_docs = docs
+        .into_iter()
+        .map(|(_, d)| (str_of(&d, "FunctionName").to_owned(), d))
+        .filter(|(name, _)| start.as_deref().is_none_or(|s| name.as_str() >= s));
+    let functions: Vec<Value> = names_and_docs
+        .by_ref()
+        .take(page_size)
+        .map(|(_, d)| listed_configuration(&d))
+        .collect();
+    let mut out = json!({ "Functions": functions });
+    if let Some((next, _)) = names_and_docs.next() {
+        out["NextMarker"] = json!(super::encode_marker(&next));
+    }
+    Ok(RestResponse::json(200, out))
+}
+
+/// `UpdateFunctionCode`: a new zip, a new `CodeSha256`; `LastUpdateStatus: InProgress`.
+pub(super) fn update_code(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<RestResponse> {
+    check_request_size(req, "UpdateFunctionCode")?;
+    let body = body_of(req)?;
+    let zip = zip_from(&body)?;
+    let architectures = architectures(&body)?;
+    let dry_run = super::opt_bool(&body, "DryRun")?.unwrap_or(false);
+    let revision = opt_str(&body, "RevisionId")?.map(str::to_owned);
+    let doc = ctx.store.write(|t| {
+        let mut doc = load(t, ctx, raw, None)?;
+        ensure_updatable(&doc, ctx.now_ms)?;
+        check_revision(&doc, revision.as_deref())?;
+        if dry_run {
+            return Ok::<_, AwsError>(doc);
+        }
+        let blob = str_of(&doc, "_code_blob").to_owned();
+        t.put_blob(&blob, &zip)?;
+        doc.insert("CodeSha256".into(), json!(code_sha256(&zip)));
+        doc.insert("CodeSize".into(), json!(zip.len()));
+        if let Some(a) = architectures {
+            doc.insert("Architectures".into(), json!(a));
+        }
+        mark_updated(ctx, &mut doc);
+        t.put(&function_key(ctx, str_of(&doc, "FunctionName")), &doc)?;
+        Ok(doc)
+    })?;
+    let at = if dry_run {
+        ctx.now_ms
+    } else {
+        announced(&doc, "_update_ready_at_ms")
+    };
+    Ok(RestResponse::json(200, configuration(&doc, at)))
+}
+
+/// `UpdateFunctionConfiguration`: `LastUpdateStatus: InProgress`.
+pub(super) fn update_configuration(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<RestResponse> {
+    let body = body_of(req)?;
+    let changes = config_changes(&body)?;
+    let role = opt_str(&body, "Role")?.map(str::to_owned);
+    let revision = opt_str(&body, "RevisionId")?.map(str::to_owned);
+    let doc = ctx.store.write(|t| {
+        let mut doc = load(t, ctx, raw, None)?;
+        ensure_updatable(&doc, ctx.now_ms)?;
+        check_revision(&doc, revision.as_deref())?;
+        if let Some(role) = &role {
+            check_role(t, ctx, role)?;
+            doc.insert("Role".into(), json!(role));
+        }
+        doc.extend(changes);
+        mark_updated(ctx, &mut doc);
+        t.put(&function_key(ctx, str_of(&doc, "FunctionName")), &doc)?;
+        Ok::<_, AwsError>(doc)
+    })?;
+    Ok(RestResponse::json(
+        200,
+        configuration(&doc, announced(&doc, "_update_ready_at_ms")),
+    ))
+}
+
+/// `DeleteFunction`: 204. Its event source mappings stay, as in AWS.
+pub(super) fn delete(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<RestResponse> {
+    let fref = parse_function_ref(ctx, raw)?;
+    let qualifier = req
+        .query("Qualifier")
+        .map(str::to_owned)
+        .or(fref.qualifier.clone());
+    if qualifier.as_deref() == Some("$LATEST") {
+        return Err(invalid(
+            "$LATEST version cannot be deleted without deleting the function.",
+        ));
+    }
+    ctx.store.write(|t| {
+        let doc = load_ref(t, ctx, &fref, qualifier.as_deref())?;
+        t.delete_blob(str_of(&doc, "_code_blob"))?;
+        t.delete(&function_key(ctx, &fref.name))?;
+        Ok::<_, AwsError>(())
+    })?;
+    Ok(RestResponse::empty(204))
+}
+
+// ---- for the poller and the other modules ----
+
+/// The stored document of function `name` (a name or a function ARN, as a mapping's
+/// `FunctionArn`; see the module docs), with `State` and `LastUpdateStatus` computed for now;
+/// `None` if there is no such function in the caller's account and region.
+///
+/// # Errors
+/// Storage failure.
+pub fn function_doc(txn: &Txn<'_>, ctx: &Ctx<'_>, name: &str) -> Result<Option<Value>, StoreError> {
+    let Some(fref) = parse_function_ref(ctx, name)
+        .ok()
+        .filter(|f| !f.elsewhere && f.qualifier.as_deref().is_none_or(|q| q == "$LATEST"))
+    else {
+        return Ok(None);
+    };
+    let Some(mut doc) = txn.get::<Doc>(&function_key(ctx, &fref.name))? else {
+        return Ok(None);
+    };
+    let state = lifecycle(&doc, ctx.now_ms);
+    doc.insert("State".into(), json!(state.state));
+    doc.insert("LastUpdateStatus".into(), json!(state.last_update));
+    Ok(Some(Value::Object(doc)))
+}
+
+/// The stored document of the function `raw` names (name or ARN), for mappings.
+pub(super) fn load_for_mapping(txn: &Txn<'_>, ctx: &Ctx<'_>, raw: &str) -> AwsResult<Doc> {
+    load(txn, ctx, raw, None)
+}
+
+/// The message for a function that does not exist.
+pub(super) fn function_not_found(ctx: &Ctx<'_>, fref: &FunctionRef) -> AwsError {
+    let arn = function_arn(ctx, &fref.name);
+    not_found(match &fref.qualifier {
+        Some(q) => format!("Function not found: {arn}:{q}"),
+        None => format!("Function not found: {arn}"),
+    })
+}
+
+// ---- loading and state ----
+
+fn load(txn: &Txn<'_>, ctx: &Ctx<'_>, raw: &str, qualifier: Option<&str>) -> AwsResult<Doc> {
+    let fref = parse_function_ref(ctx, raw)?;
+    let qualifier = qualifier.map(str::to_owned).or(fref.qualifier.clone());
+    load_ref(txn, ctx, &fref, qualifier.as_deref())
+}
+
+/// Only `$LATEST` exists: the runtime does not publish versions.
+fn load_ref(txn: &Txn<'_>, ctx: &Ctx<'_>, fref: &FunctionRef, qualifier: Option<&str>) -> AwsResult<Doc> {
+    let qualified = FunctionRef {
+        qualifier: qualifier.map(str::to_owned),
+        ..fref.clone()
+    };
+    if fref.elsewhere || qualifier.is_some_and(|q| q != "$LATEST") {
+        return Err(function_not_found(ctx, &qualified));
+    }
+    txn.get::<Doc>(&function_key(ctx, &fref.name))?
+        .ok_or_else(|| function_not_found(ctx, &qualified))
+}
+
+/// A function's state and last update status at some instant.
+struct Lifecycle {
+    state: &'static str,
+    last_update: &'static str,
+}
+
+fn lifecycle(doc: &Doc, now_ms: u64) -> Lifecycle {
+    let at = |field: &str| doc.get(field).and_then(Value::as_u64).unwrap_or(0);
+    Lifecycle {
+        state: if now_ms < at("_ready_at_ms") {
+            "Pending"
+        } else {
+            "Active"
+        },
+        last_update: if now_ms < at("_update_ready_at_ms") {
+            "InProgress"
+        } else {
+            "Successful"
+        },
+    }
+}
+
+/// While `Pending` or updating, Lambda refuses updates (and invokes) with a 409.
+pub(super) fn ensure_updatable(doc: &Doc, now_ms: u64) -> AwsResult<()> {
+    let state = lifecycle(doc, now_ms);
+    if state.state == "Pending" {
+        return Err(conflict(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending",
+        ));
+    }
+    if state.last_update == "InProgress" {
+        return Err(conflict(format!(
+            "The operation cannot be performed at this time. An update is in progress for resource: {}",
+            str_of(doc, "FunctionArn")
+        )));
+    }
+    Ok(())
+}
+
+fn check_revision(doc: &Doc, expected: Option<&str>) -> AwsResult<()> {
+    match expected {
+        Some(r) if r != str_of(doc, "RevisionId") => Err(AwsError::new(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id",
+        )
+        .status(412)),
+        _ => Ok(()),
+    }
+}
+
+/// Lambda must be able to assume the role, and IAM must have propagated it.
+fn check_role(txn: &Txn<'_>, ctx: &Ctx<'_>, role: &str) -> AwsResult<()> {
+    match role_for_service(txn, ctx, role, "lambda.amazonaws.com")? {
+        RoleAccess::Usable => Ok(()),
+        RoleAccess::Missing | RoleAccess::NotTrusted | RoleAccess::Propagating => {
+            Err(invalid(ROLE_CANNOT_BE_ASSUMED))
+        }
+    }
+}
+
+fn mark_updated(ctx: &Ctx<'_>, doc: &mut Doc) {
+    doc.insert("RevisionId".into(), json!(uuid::Uuid::new_v4().to_string()));
+    doc.insert("LastModified".into(), json!(lambda_timestamp(ctx.now_ms)));
+    doc.insert(
+        "_update_ready_at_ms".into(),
+        json!(ctx.after(ctx.config.profile.function_update_ms)),
+    );
+}
+
+/// The instant just before the change ending at `field` completes: responses to the call
+/// that starts a change always show it under way (`Pending`, `InProgress`), as AWS's do,
+/// even when the profile makes it instantaneous.
+fn announced(doc: &Doc, field: &str) -> u64 {
+    doc.get(field)
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .saturating_sub(1)
+}
+
+fn str_of<'a>(doc: &'a Doc, field: &str) -> &'a str {
+    doc.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+// ---- rendering ----
+
+fn new_function(ctx: &Ctx<'_>, name: &str, arn: &str, zip: &[u8], blob: &str) -> Doc {
+    let doc = json!({
+        "FunctionName": name,
+        "FunctionArn": arn,
+        "Description": "",
+        "Timeout": 3,
+        "MemorySize": 128,
+        "CodeSha256": code_sha256(zip),
+        "CodeSize": zip.len(),
+        "Version": "$LATEST",
+        "PackageType": "Zip",
+        "EphemeralStorage": { "Size": 512 },
+        "TracingConfig": { "Mode": "PassThrough" },
+        "SnapStart": { "ApplyOn": "None", "OptimizationStatus": "Off" },
+        "LoggingConfig": { "LogFormat": "Text", "LogGroup": format!("/aws/lambda/{name}") },
+        "RevisionId": uuid::Uuid::new_v4().to_string(),
+        "LastModified": lambda_timestamp(ctx.now_ms),
+        "_code_blob": blob,
+        "_created_ms": ctx.now_ms,
+        "_ready_at_ms": ctx.after(ctx.config.profile.function_ready_ms),
+        "_update_ready_at_ms": 0,
+    });
+    match doc {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The wire `FunctionConfiguration` without the state fields `ListFunctions` leaves out.
+fn listed_configuration(doc: &Doc) -> Value {
+    Value::Object(
+        doc.iter()
+            .filter(|(k, _)| !k.starts_with('_') && k.as_str() != "Tags")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// The wire `FunctionConfiguration`, states computed for `now_ms`.
+fn configuration(doc: &Doc, now_ms: u64) -> Value {
+    let mut out = listed_configuration(doc);
+    let state = lifecycle(doc, now_ms);
+    out["State"] = json!(state.state);
+    if state.state == "Pending" {
+        out["StateReason"] = json!("The function is being created.");
+        out["StateReasonCode"] = json!("Creating");
+        return out;
+    }
+    out["LastUpdateStatus"] = json!(state.last_update);
+    if state.last_update == "InProgress" {
+        out["LastUpdateStatusReason"] = json!("The function is being created.");
+        out["LastUpdateStatusReasonCode"] = json!("Creating");
+    }
+    out
+}
+
+/// Where the zip can be read: the runtime's own endpoint (AWS gives a presigned S3 URL).
+fn code_location(ctx: &Ctx<'_>, req: &RestRequest, doc: &Doc) -> String {
+    let host = req
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!(
+        "http://{host}/_local/lambda/code/{}/{}/{}?CodeSha256={}",
+        ctx.account(),
+        ctx.region(),
+        str_of(doc, "FunctionName"),
+        percent_encoding::utf8_percent_encode(str_of(doc, "CodeSha256"), percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+// ---- validating input ----
+
+fn check_request_size(req: &RestRequest, operation: &str) -> AwsResult<()> {
+    if req.body.len() > MAX_REQUEST_BYTES {
+        return Err(AwsError::new(
+            "RequestEntityTooLargeException",
+            format!("Request must be smaller than {MAX_REQUEST_BYTES} bytes for the {operation} operation"),
+        )
+        .status(413));
+    }
+    Ok(())
+}
+
+/// The zip in a `Code` object (or an `UpdateFunctionCode` body): base64 `ZipFile`, checked
+/// to be a zip. There is no S3 here, so an `S3Bucket` never exists.
+fn zip_from(code: &Value) -> AwsResult<Vec<u8>> {
+    use base64::Engine as _;
+    if opt_str(code, "S3Bucket")?.is_some() {
+        return Err(invalid(
+            "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: The specified bucket does not exist",
+        ));
+    }
+    if opt_str(code, "ImageUri")?.is_some() {
+        return Err(invalid(
+            "The local runtime supports only Zip packages (PackageType Zip).",
+        ));
+    }
+    let encoded =
+        opt_str(code, "ZipFile")?.ok_or_else(|| invalid("Please provide a source for function code."))?;
+    let zip = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|e| super::bad_body(format!("ZipFile is not base64: {e}")))?;
+    if !zip.starts_with(b"PK\x03\x04") {
+        return Err(invalid(
+            "Could not unzip uploaded file. Please check your file, then try to upload again.",
+        ));
+    }
+    Ok(zip)
+}
+
+/// `CodeSha256`: base64 of the SHA-256 of the zip, as Lambda reports it.
+fn code_sha256(zip: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(zip))
+}
+
+fn architectures(body: &Value) -> AwsResult<Option<Vec<String>>> {
+    let Some(list) = body.get("Architectures").filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let items: Vec<String> = list
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .ok_or_else(|| super::bad_body("`Architectures` must be a list"))?;
+    if items.len() != 1 {
+        return Err(validation(
+            "1 validation error detected: Value at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1, Member must have length greater than or equal to 1",
+        ));
+    }
+    for a in &items {
+        if a != "x86_64" && a != "arm64" {
+            return Err(validation(format!(
+                "1 validation error detected: Value '[{a}]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]"
+            )));
+        }
+    }
+    Ok(Some(items))
+}
+
+/// The configuration members a request sets, validated as Lambda validates them; the role
+/// is checked apart because that needs the store.
+fn config_changes(body: &Value) -> AwsResult<Doc> {
+    let mut changes = Doc::new();
+    if let Some(runtime) = opt_str(body, "Runtime")? {
+        check_runtime(runtime)?;
+        changes.insert("Runtime".into(), json!(runtime));
+    }
+    if let Some(handler) = opt_str(body, "Handler")? {
+        if handler.len() > 128 || handler.is_empty() || handler.chars().any(char::is_whitespace) {
+            return Err(validation(format!(
+                "1 validation error detected: Value '{handler}' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"
+            )));
+        }
+        changes.insert("Handler".into(), json!(handler));
+    }
+    if let Some(role) = opt_str(body, "Role")? {
+        check_role_arn(role)?;
+    }
+    if let Some(description) = opt_str(body, "Description")? {
+        if description.chars().count() > 256 {
+            return Err(validation(
+                "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 256",
+            ));
+        }
+        changes.insert("Description".into(), json!(description));
+    }
+    if let Some(timeout) = opt_int(body, "Timeout")? {
+        if let Some(e) = out_of_range("Timeout", timeout, 1, 900) {
+            return Err(e);
+        }
+        changes.insert("Timeout".into(), json!(timeout));
+    }
+    if let Some(memory) = opt_int(body, "MemorySize")? {
+        if let Some(e) = out_of_range("MemorySize", memory, 128, 10_240) {
+            return Err(e);
+        }
+        changes.insert("MemorySize".into(), json!(memory));
+    }
+    if let Some(environment) = body.get("Environment").filter(|v| !v.is_null()) {
+        let variables = opt_string_map(environment, "Variables")?.unwrap_or_default();
+        check_environment(&variables)?;
+        changes.insert("Environment".into(), json!({ "Variables": variables }));
+    }
+    if let Some(storage) = body.get("EphemeralStorage").filter(|v| !v.is_null()) {
+        let size = opt_int(storage, "Size")?.ok_or_else(|| missing("ephemeralStorage.size"))?;
+        if let Some(e) = out_of_range("EphemeralStorage.Size", size, 512, 10_240) {
+            return Err(e);
+        }
+        changes.insert("EphemeralStorage".into(), json!({ "Size": size }));
+    }
+    if let Some(mode) = body
+        .get("TracingConfig")
+        .map(|t| opt_str(t, "Mode"))
+        .transpose()?
+        .flatten()
+    {
+        if mode != "Active" && mode != "PassThrough" {
+            return Err(not_in_enum(
+                "tracingConfig.mode",
+                mode,
+                &["Active", "PassThrough"],
+            ));
+        }
+        changes.insert("TracingConfig".into(), json!({ "Mode": mode }));
+    }
+    Ok(changes)
+}
+
+fn check_runtime(runtime: &str) -> AwsResult<()> {
+    if SUPPORTED_RUNTIMES.contains(&runtime) {
+        return Ok(());
+    }
+    if DEPRECATED_RUNTIMES.contains(&runtime) {
+        return Err(invalid(format!(
+            "The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda functions. We recommend you use the new runtime ({}) while creating or updating functions.",
+            successor(runtime)
+        )));
+    }
+    let mut all: Vec<&str> = SUPPORTED_RUNTIMES
+        .iter()
+        .chain(DEPRECATED_RUNTIMES)
+        .copied()
+        .collect();
+    all.sort_unstable();
+    Err(not_in_enum("runtime", runtime, &all))
+}
+
+/// The runtime Lambda recommends instead of a deprecated one.
+fn successor(runtime: &str) -> &'static str {
+    match runtime {
+        r if r.starts_with("nodejs") => "nodejs22.x",
+        r if r.starts_with("python") => "python3.13",
+        r if r.starts_with("java") => "java21",
+        r if r.starts_with("dotnet") => "dotnet8",
+        r if r.starts_with("ruby") => "ruby3.3",
+        _ => "provided.al2023",
+    }
+}
+
+fn check_role_arn(role: &str) -> AwsResult<()> {
+    let parts: Vec<&str> = role.splitn(6, ':').collect();
+    let valid = match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource] => {
+            partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("role").is_some_and(|r| {
+                    let r = r.strip_prefix('/').unwrap_or(r);
+                    !r.is_empty()
+                        && r.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@-_/".contains(&b))
+                })
+        }
+        _ => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(validation(format!(
+            "1 validation error detected: Value '{role}' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: {ROLE_PATTERN}"
+        )))
+    }
+}
+
+fn check_environment(variables: &Map<String, Value>) -> AwsResult<()> {
+    let bad_key = |k: &str| {
+        let mut chars = k.chars();
+        !(chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && k.len() >= 2
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    };
+    if variables.keys().any(|k| bad_key(k)) {
+        return Err(validation(
+            "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]",
+        ));
+    }
+    let reserved: Vec<&str> = variables
+        .keys()
+        .map(String::as_str)
+        .filter(|k| RESERVED_ENV_KEYS.contains(k))
+        .collect();
+    if !reserved.is_empty() {
+        return Err(invalid(format!(
+            "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {}",
+            reserved.join(", ")
+        )));
+    }
+    let measured = serde_json::to_string(variables).unwrap_or_default();
+    if measured.len() > MAX_ENVIRONMENT_BYTES {
+        return Err(invalid(format!(
+            "Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: {measured}"
+        )));
+    }
+    Ok(())
+}

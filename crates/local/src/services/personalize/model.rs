@@ -1,0 +1,310 @@
+//! Stored Personalize resources and their lifecycles.
+//!
+//! Every resource is one document at `account/region/personalize/{kind}/{id}`, where `kind`
+//! is the ARN's resource type (`schema`, `dataset-group`, `dataset`, `event-tracker`) and `id`
+//! the rest of the ARN (`{name}`, or `{group name}/{TYPE}` for a dataset). Statuses are
+//! computed from stored times: `CREATE PENDING` for the first half of the create delay,
+//! `CREATE IN_PROGRESS` for the second, then `ACTIVE`; a deletion is `DELETE PENDING` for the
+//! first half of the delete delay, `DELETE IN_PROGRESS` for the second (dataset groups stay
+//! `DELETE PENDING`, the only deletion state AWS documents for them), then the resource is
+//! gone (`_gone_at_ms`).
+
+use super::Ctx;
+use crate::store::{StoreError, Txn};
+use crate::{AwsError, AwsResult};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The resource kinds, as ARNs and keys name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Schema,
+    DatasetGroup,
+    Dataset,
+    EventTracker,
+}
+
+impl Kind {
+    /// The ARN resource type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Schema => "schema",
+            Kind::DatasetGroup => "dataset-group",
+            Kind::Dataset => "dataset",
+            Kind::EventTracker => "event-tracker",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "schema" => Some(Kind::Schema),
+            "dataset-group" => Some(Kind::DatasetGroup),
+            "dataset" => Some(Kind::Dataset),
+            "event-tracker" => Some(Kind::EventTracker),
+            _ => None,
+        }
+    }
+}
+
+/// Statuses.
+pub(crate) const ACTIVE: &str = "ACTIVE";
+/// See [`ACTIVE`].
+pub(crate) const CREATE_PENDING: &str = "CREATE PENDING";
+/// See [`ACTIVE`].
+pub(crate) const CREATE_IN_PROGRESS: &str = "CREATE IN_PROGRESS";
+/// See [`ACTIVE`].
+pub(crate) const DELETE_PENDING: &str = "DELETE PENDING";
+/// See [`ACTIVE`].
+pub(crate) const DELETE_IN_PROGRESS: &str = "DELETE IN_PROGRESS";
+
+/// A stored resource; members that only some kinds have are optional.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Resource {
+    /// The ARN.
+    pub arn: String,
+    /// The name.
+    pub name: String,
+    /// When it was created.
+    pub created_ms: u64,
+    /// When creation finishes (`ACTIVE`).
+    pub ready_at_ms: u64,
+    /// When deletion started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_started_ms: Option<u64>,
+    /// When it disappears.
+    #[serde(rename = "_gone_at_ms", default, skip_serializing_if = "Option::is_none")]
+    pub gone_at_ms: Option<u64>,
+    /// Tags, in the order they were first set.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    /// Schema: the Avro JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Schema, dataset group: the domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Dataset group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Dataset group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+    /// Dataset, event tracker: the group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_group_arn: Option<String>,
+    /// Dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_type: Option<String>,
+    /// Dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_arn: Option<String>,
+    /// Event tracker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_id: Option<String>,
+}
+
+impl Resource {
+    /// A new resource named `name` at `arn`, becoming `ACTIVE` at `ready_at_ms`.
+    pub fn new(arn: String, name: &str, now_ms: u64, ready_at_ms: u64) -> Resource {
+        Resource {
+            arn,
+            name: name.to_owned(),
+            created_ms: now_ms,
+            ready_at_ms,
+            delete_started_ms: None,
+            gone_at_ms: None,
+            tags: Vec::new(),
+            schema: None,
+            domain: None,
+            role_arn: None,
+            kms_key_arn: None,
+            dataset_group_arn: None,
+            dataset_type: None,
+            schema_arn: None,
+            tracking_id: None,
+        }
+    }
+
+    /// Whether its deletion has finished.
+    pub fn is_gone(&self, now_ms: u64) -> bool {
+        self.gone_at_ms.is_some_and(|t| now_ms >= t)
+    }
+
+    /// The status at `now_ms`.
+    pub fn status(&self, kind: Kind, now_ms: u64) -> &'static str {
+        if let (Some(start), Some(gone)) = (self.delete_started_ms, self.gone_at_ms) {
+            return if kind == Kind::DatasetGroup || now_ms < midpoint(start, gone) {
+                DELETE_PENDING
+            } else {
+                DELETE_IN_PROGRESS
+            };
+        }
+        if now_ms >= self.ready_at_ms {
+            ACTIVE
+        } else if now_ms < midpoint(self.created_ms, self.ready_at_ms) {
+            CREATE_PENDING
+        } else {
+            CREATE_IN_PROGRESS
+        }
+    }
+
+    /// When the status last changed, as of `now_ms`.
+    pub fn last_updated_ms(&self, now_ms: u64) -> u64 {
+        if let (Some(start), Some(gone)) = (self.delete_started_ms, self.gone_at_ms) {
+            let mid = midpoint(start, gone);
+            return if now_ms >= mid { mid } else { start };
+        }
+        let mid = midpoint(self.created_ms, self.ready_at_ms);
+        if now_ms >= self.ready_at_ms {
+            self.ready_at_ms
+        } else if now_ms >= mid {
+            mid
+        } else {
+            self.created_ms
+        }
+    }
+
+    /// Marks it deleted: it goes after `delay` (already scaled) from `now_ms`.
+    pub fn start_deletion(&mut self, now_ms: u64, gone_at_ms: u64) {
+        self.delete_started_ms = Some(now_ms);
+        self.gone_at_ms = Some(gone_at_ms);
+    }
+
+    /// `creationDateTime` and `lastUpdatedDateTime` in epoch seconds.
+    pub fn times(&self, now_ms: u64) -> Value {
+        json!({
+            "creationDateTime": secs(self.created_ms),
+            "lastUpdatedDateTime": secs(self.last_updated_ms(now_ms)),
+        })
+    }
+}
+
+fn midpoint(start: u64, end: u64) -> u64 {
+    start + end.saturating_sub(start) / 2
+}
+
+/// Epoch milliseconds as awsJson's epoch-seconds number.
+pub(crate) fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// Merges the members of `extra` (an object) into `base` (an object).
+pub(crate) fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    base
+}
+
+/// The key of resource `id` of `kind` in the caller's account and region.
+pub(crate) fn key(ctx: &Ctx<'_>, kind: Kind, id: &str) -> String {
+    ctx.key("personalize", kind.as_str(), id)
+}
+
+/// `(kind, id)` of an ARN in the caller's account and region; `None` for an ARN that names
+/// no Personalize resource there.
+pub(crate) fn locate(ctx: &Ctx<'_>, arn: &str) -> Option<(Kind, String)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ["arn", _, "personalize", region, account, resource] = parts.as_slice() else {
+        return None;
+    };
+    if *region != ctx.region() || *account != ctx.account() {
+        return None;
+    }
+    let (kind, id) = resource.split_once('/')?;
+    Some((Kind::parse(kind)?, id.to_owned()))
+}
+
+/// `ResourceNotFoundException` for `arn`.
+pub(crate) fn not_found(arn: &str) -> AwsError {
+    AwsError::new(
+        "ResourceNotFoundException",
+        format!("Resource Arn {arn} does not exist."),
+    )
+}
+
+/// `ResourceAlreadyExistsException` for `arn` (AWS's wording, as seen in retail-demo-store
+/// issue #219: "Another resource with Arn ... already exists.").
+pub(crate) fn already_exists(arn: &str) -> AwsError {
+    AwsError::new(
+        "ResourceAlreadyExistsException",
+        format!("Another resource with Arn {arn} already exists."),
+    )
+}
+
+/// `ResourceInUseException` for a resource whose status forbids the operation.
+pub(crate) fn in_use(kind: Kind, arn: &str, status: &str) -> AwsError {
+    let what = match kind {
+        Kind::Schema => "Schema",
+        Kind::DatasetGroup => "Dataset group",
+        Kind::Dataset => "Dataset",
+        Kind::EventTracker => "Event tracker",
+    };
+    AwsError::new(
+        "ResourceInUseException",
+        format!("{what} {arn} is in {status} state; the operation needs it ACTIVE."),
+    )
+}
+
+/// The stored resource at `key`, unless absent or gone.
+///
+/// # Errors
+/// Storage failure or a corrupt document.
+pub(crate) fn get(txn: &Txn<'_>, key: &str, now_ms: u64) -> Result<Option<Resource>, StoreError> {
+    Ok(txn.get::<Resource>(key)?.filter(|r| !r.is_gone(now_ms)))
+}
+
+/// The resource `arn` names, which must be of `kind`.
+///
+/// # Errors
+/// `ResourceNotFoundException`, or a storage failure.
+pub(crate) fn load(txn: &Txn<'_>, ctx: &Ctx<'_>, kind: Kind, arn: &str) -> AwsResult<Resource> {
+    let Some((found, id)) = locate(ctx, arn) else {
+        return Err(not_found(arn));
+    };
+    if found != kind {
+        return Err(not_found(arn));
+    }
+    get(txn, &key(ctx, kind, &id), ctx.now_ms)?.ok_or_else(|| not_found(arn))
+}
+
+/// Stores `resource` of `kind`.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn save(txn: &mut Txn<'_>, ctx: &Ctx<'_>, kind: Kind, resource: &Resource) -> AwsResult<()> {
+    let id = locate(ctx, &resource.arn)
+        .map(|(_, id)| id)
+        .ok_or_else(|| AwsError::internal(format!("unroutable ARN {}", resource.arn)))?;
+    txn.put(&key(ctx, kind, &id), resource)?;
+    Ok(())
+}
+
+/// Every resource of `kind` that is not gone, in key order.
+///
+/// # Errors
+/// Storage failure or a corrupt document.
+pub(crate) fn all(txn: &Txn<'_>, ctx: &Ctx<'_>, kind: Kind) -> Result<Vec<Resource>, StoreError> {
+    let docs: Vec<(String, Resource)> = txn.list(&ctx.prefix("personalize", kind.as_str()))?;
+    Ok(docs
+        .into_iter()
+        .map(|(_, r)| r)
+        .filter(|r| !r.is_gone(ctx.now_ms))
+        .collect())
+}
+
+/// Deletes every document of the caller's Personalize resources (and index entries) whose
+/// deletion has finished, so names can be reused and nothing is left behind.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn purge_gone(txn: &mut Txn<'_>, ctx: &Ctx<'_>) -> AwsResult<()> {
+    let prefix = format!("{}/{}/personalize/", ctx.account(), ctx.region());
+    let docs: Vec<(String, Value)> = txn.list(&prefix)?;
+    for (key, doc) in docs {
+        if crate::services::is_gone(&doc, ctx.now_ms) {
+            txn.delete(&key)?;
+        }
+    }
+    Ok(())
+}
