@@ -165,6 +165,9 @@ pub struct LocalArgs {
     /// For this long after a role is created, Lambda cannot assume it (AWS's IAM propagation).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub iam_propagation_ms: u64,
+    /// How often event source mappings poll an idle shard (AWS: about once a second).
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub poll_interval_ms: u64,
 }
 
 fn probability(s: &str) -> Result<f64, String> {

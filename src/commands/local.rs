@@ -39,6 +39,7 @@ pub fn run(global: &GlobalArgs, args: &LocalArgs) -> Result<(), Failure> {
             iam_propagation_ms: args.iam_propagation_ms,
             ..Faults::default()
         },
+        poll_interval_ms: args.poll_interval_ms,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -18,6 +18,8 @@ pub struct Config {
     pub profile: Profile,
     /// Injected faults.
     pub faults: Faults,
+    /// How often event source mappings poll an idle shard (AWS: about once a second).
+    pub poll_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -28,6 +30,7 @@ impl Default for Config {
             data_dir: None,
             profile: Profile::fast(),
             faults: Faults::default(),
+            poll_interval_ms: 1000,
         }
     }
 }

@@ -23,6 +23,7 @@
 //! It does not depend on the stack model: it emulates AWS, it does not know stacks.
 
 mod auth;
+mod background;
 pub mod config;
 mod error;
 mod inspect;
@@ -96,13 +97,16 @@ impl Running {
 /// The data dir cannot be opened or the address cannot be bound.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     let (tx, rx) = oneshot::channel::<()>();
-    let (addr, serve) = bind(config).await?;
+    let (addr, serve, runtime) = bind(config).await?;
     let task = tokio::spawn(async move {
+        let (stop_background, background) = spawn_background(runtime);
         let _ = serve
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })
             .await;
+        let _ = stop_background.send(true);
+        let _ = background.await;
     });
     Ok(Running {
         addr,
@@ -120,15 +124,26 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_bound: impl FnOnce(SocketAddr),
 ) -> Result<(), StartError> {
-    let (addr, serve) = bind(config).await?;
+    let (addr, serve, runtime) = bind(config).await?;
+    let (stop_background, background) = spawn_background(runtime);
     on_bound(addr);
     let _ = serve.with_graceful_shutdown(shutdown).await;
+    let _ = stop_background.send(true);
+    let _ = background.await;
     Ok(())
+}
+
+/// Starts the background work (event source mapping pollers); stopped through the sender.
+fn spawn_background(
+    runtime: Arc<server::Runtime>,
+) -> (tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    (tx, tokio::spawn(background::run(runtime, rx)))
 }
 
 type Serve = axum::serve::Serve<tokio::net::TcpListener, axum::Router, axum::Router>;
 
-async fn bind(config: Config) -> Result<(SocketAddr, Serve), StartError> {
+async fn bind(config: Config) -> Result<(SocketAddr, Serve, Arc<server::Runtime>), StartError> {
     let store = store::Store::open(config.data_dir.as_deref()).map_err(|source| StartError::Store {
         dir: config
             .data_dir
@@ -147,7 +162,10 @@ async fn bind(config: Config) -> Result<(SocketAddr, Serve), StartError> {
         store,
         config,
         rng: Mutex::new(rand::rngs::StdRng::from_os_rng()),
+        addr: bound,
     });
-    let app = axum::Router::new().fallback(server::handle).with_state(runtime);
-    Ok((bound, axum::serve(listener, app)))
+    let app = axum::Router::new()
+        .fallback(server::handle)
+        .with_state(Arc::clone(&runtime));
+    Ok((bound, axum::serve(listener, app), runtime))
 }

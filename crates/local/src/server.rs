@@ -20,6 +20,9 @@ pub(crate) struct Runtime {
     pub store: Store,
     pub config: Config,
     pub rng: Mutex<rand::rngs::StdRng>,
+    /// Where the runtime listens (functions it runs call back to it here).
+    #[allow(dead_code, reason = "read by the Lambda runtime once functions run")]
+    pub addr: std::net::SocketAddr,
 }
 
 /// Largest request body accepted (Lambda zips arrive base64-encoded in JSON).
@@ -41,6 +44,11 @@ pub(crate) async fn handle(State(rt): State<Arc<Runtime>>, request: Request<Body
     let path = parts.uri.path().to_owned();
     if path.starts_with("/_local/") {
         return inspect::handle(&rt, &parts.method, &path, parts.uri.query());
+    }
+    // API Gateway's data plane is public (API keys, not SigV4): `/restapis/{id}/{stage}/_user_request_/…`.
+    if is_execute_api(&path) {
+        let req = rest_request(&parts, path, body);
+        return services::apigateway::execute::handle(&rt, req, &request_id).await;
     }
     let target = parts
         .headers
@@ -95,6 +103,13 @@ pub(crate) async fn handle(State(rt): State<Arc<Runtime>>, request: Request<Body
         return render_error(service, &fault, &request_id);
     }
     match service {
+        Service::PersonalizeEvents => {
+            let req = rest_request(&parts, path, body);
+            match services::personalize_events::handle(&ctx, &req) {
+                Ok(r) => rest::ok(&r, &request_id),
+                Err(e) => rest::error(&e, ErrorStyle::ApiGateway, &request_id),
+            }
+        }
         Service::Kinesis | Service::Personalize | Service::Logs => {
             let Some(op) = target
                 .as_deref()
@@ -135,18 +150,7 @@ pub(crate) async fn handle(State(rt): State<Arc<Runtime>>, request: Request<Body
             }
         }
         Service::Lambda | Service::ApiGateway => {
-            let req = RestRequest {
-                method: parts.method.as_str().to_owned(),
-                segments: rest::segments(&path),
-                path,
-                query: parts
-                    .uri
-                    .query()
-                    .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-                    .unwrap_or_default(),
-                headers: parts.headers.clone(),
-                body,
-            };
+            let req = rest_request(&parts, path, body);
             let (result, style) = match service {
                 Service::Lambda => (services::lambda::handle(&ctx, &req), ErrorStyle::Lambda),
                 _ => (services::apigateway::handle(&ctx, &req), ErrorStyle::ApiGateway),
@@ -167,6 +171,27 @@ pub(crate) async fn handle(State(rt): State<Arc<Runtime>>, request: Request<Body
     }
 }
 
+/// `/restapis/{id}/{stage}/_user_request_/...`: an API call, not a control-plane call.
+fn is_execute_api(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_start_matches('/').splitn(5, '/').collect();
+    matches!(segments.as_slice(), ["restapis", _, _, "_user_request_", ..])
+}
+
+fn rest_request(parts: &axum::http::request::Parts, path: String, body: Vec<u8>) -> RestRequest {
+    RestRequest {
+        method: parts.method.as_str().to_owned(),
+        segments: rest::segments(&path),
+        path,
+        query: parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default(),
+        headers: parts.headers.clone(),
+        body,
+    }
+}
+
 fn is_form(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get("content-type")
@@ -179,6 +204,8 @@ fn is_form(headers: &axum::http::HeaderMap) -> bool {
 pub(crate) enum Service {
     Kinesis,
     Personalize,
+    /// personalize-events (`POST /events`), signed as `personalize` too.
+    PersonalizeEvents,
     Logs,
     Iam,
     Sts,
@@ -203,6 +230,8 @@ impl Service {
         }
         match caller.service.as_str() {
             "kinesis" => Service::Kinesis,
+            // personalize-events and personalize-runtime sign as `personalize`: the path decides.
+            "personalize" if target.is_none() && path.starts_with("/events") => Service::PersonalizeEvents,
             "personalize" => Service::Personalize,
             "logs" => Service::Logs,
             "iam" => Service::Iam,
@@ -224,6 +253,7 @@ impl Service {
         match self {
             Service::Kinesis => "kinesis",
             Service::Personalize => "personalize",
+            Service::PersonalizeEvents => "personalize-events",
             Service::Logs => "logs",
             Service::Iam => "iam",
             Service::Sts => "sts",
@@ -284,7 +314,9 @@ fn inject_fault(rt: &Runtime, service: Service, operation: &str) -> Option<AwsEr
 fn throttling_error(service: Service) -> AwsError {
     match service {
         Service::Kinesis => AwsError::new("LimitExceededException", "Rate exceeded"),
-        Service::Personalize | Service::Logs => AwsError::new("ThrottlingException", "Rate exceeded"),
+        Service::Personalize | Service::PersonalizeEvents | Service::Logs => {
+            AwsError::new("ThrottlingException", "Rate exceeded")
+        }
         Service::Iam | Service::Sts => AwsError::new("Throttling", "Rate exceeded"),
         Service::Lambda => AwsError::new("TooManyRequestsException", "Rate exceeded").status(429),
         Service::ApiGateway | Service::Unknown => {
@@ -296,7 +328,7 @@ fn throttling_error(service: Service) -> AwsError {
 /// Each service's own internal error.
 fn server_error(service: Service) -> AwsError {
     match service {
-        Service::Kinesis | Service::Personalize => AwsError::new(
+        Service::Kinesis | Service::Personalize | Service::PersonalizeEvents => AwsError::new(
             "InternalFailure",
             "We encountered an internal error. Please try again.",
         )
@@ -321,7 +353,9 @@ fn render_error(service: Service, err: &AwsError, request_id: &str) -> Response<
         Service::Iam => query::error(err, services::iam::XMLNS, request_id),
         Service::Sts => query::error(err, services::sts::XMLNS, request_id),
         Service::Lambda => rest::error(err, ErrorStyle::Lambda, request_id),
-        Service::ApiGateway => rest::error(err, ErrorStyle::ApiGateway, request_id),
+        Service::ApiGateway | Service::PersonalizeEvents => {
+            rest::error(err, ErrorStyle::ApiGateway, request_id)
+        }
         _ => json::error(err, request_id),
     }
 }

@@ -13,6 +13,7 @@
 //! Fields whose names start with `_` are internal and never rendered.
 
 mod deployments;
+pub mod execute;
 mod keys;
 mod methods;
 mod model;

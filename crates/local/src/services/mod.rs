@@ -16,6 +16,7 @@ pub mod kinesis;
 pub mod lambda;
 pub mod logs;
 pub mod personalize;
+pub mod personalize_events;
 pub mod sts;
 
 use crate::auth::Caller;
