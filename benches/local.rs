@@ -83,7 +83,7 @@ const PUT_RECORDS: &str = r#"{
 
 /// The workshop's stack, created through the SDK in `account`.
 async fn create_stack(endpoint: &str, account: &str, zip: &[u8]) {
-    use aws_sdk_apigateway::types::{IntegrationType, PassthroughBehavior};
+    use aws_sdk_apigateway::types::IntegrationType;
     let config = sdk(endpoint, account);
     let iam = aws_sdk_iam::Client::new(&config);
     let role = iam
@@ -249,7 +249,7 @@ async fn create_stack(endpoint: &str, account: &str, zip: &[u8]) {
                 "'application/x-amz-json-1.1'",
             )
             .request_templates("application/json", template)
-            .passthrough_behavior(PassthroughBehavior::WhenNoTemplates.as_str())
+            .passthrough_behavior("WHEN_NO_TEMPLATES")
             .send()
             .await
             .unwrap();
