@@ -136,7 +136,11 @@ impl Command {
 
 /// Options of `local`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LocalArgs {
+    /// Inspect a running runtime instead of serving one.
+    #[command(subcommand)]
+    pub inspect: Option<LocalCommand>,
     /// Address to bind (loopback by default: the runtime has no authentication).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: std::net::IpAddr,
@@ -168,6 +172,30 @@ pub struct LocalArgs {
     /// How often event source mappings poll an idle shard (AWS: about once a second).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub poll_interval_ms: u64,
+    /// Enforce Kinesis's per-shard write limits (on in the `realistic` profile).
+    #[arg(long)]
+    pub shard_write_limits: bool,
+}
+
+/// Inspection commands against a running local runtime (`--endpoint-url`, default
+/// `http://127.0.0.1:4566`).
+#[derive(Debug, Subcommand)]
+pub enum LocalCommand {
+    /// List the events Personalize accepted through PutEvents, in arrival order.
+    Events {
+        /// Only the events of this event tracker's tracking id.
+        #[arg(long, conflicts_with = "dataset_group_arn")]
+        tracking_id: Option<String>,
+        /// Only the events of this dataset group.
+        #[arg(long, value_name = "ARN")]
+        dataset_group_arn: Option<String>,
+    },
+    /// List every live resource, per account and region.
+    Resources {
+        /// Only this account's.
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 fn probability(s: &str) -> Result<f64, String> {

@@ -154,3 +154,52 @@ fn a_second_runtime_on_the_same_data_dir_is_refused_clearly() {
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("cannot open the local runtime's state"), "{err}");
 }
+
+#[tokio::test]
+async fn local_resources_and_events_inspect_a_running_runtime() {
+    let dir = temp_dir("inspect");
+    let server = Server::start(&dir);
+    aws_sdk_kinesis::Client::new(&sdk(&server.endpoint))
+        .create_stream()
+        .stream_name("inspected")
+        .shard_count(1)
+        .send()
+        .await
+        .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+            .args(["local"])
+            .args(args)
+            .args(["--endpoint-url", &server.endpoint, "--output", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = run(&["resources", "--account", "123456789012"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let streams: Vec<&serde_json::Value> = listed["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["service"] == "kinesis" && r["kind"] == "stream")
+        .collect();
+    assert_eq!(streams.len(), 1);
+    assert_eq!(streams[0]["id"], "inspected");
+    let out = run(&["events", "--tracking-id", "no-such-tracker"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(events["events"], serde_json::json!([]));
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn local_events_without_a_runtime_says_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+        .args(["local", "events", "--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nothing listens on 127.0.0.1:9"), "{err}");
+}

@@ -60,6 +60,9 @@ pub struct Profile {
     pub mapping_delete_ms: u64,
     /// Multiplies every delay (e.g. 0.1 runs the realistic profile ten times faster).
     pub time_scale: f64,
+    /// Enforce Kinesis's per-shard write limits (1 MiB/s or 1,000 records/s), failing records
+    /// over them with `ProvisionedThroughputExceededException`.
+    pub shard_write_limits: bool,
 }
 
 impl Profile {
@@ -77,6 +80,7 @@ impl Profile {
             mapping_ready_ms: 0,
             mapping_delete_ms: 0,
             time_scale: 1.0,
+            shard_write_limits: false,
         }
     }
 
@@ -94,6 +98,7 @@ impl Profile {
             mapping_ready_ms: 200,
             mapping_delete_ms: 100,
             time_scale: 1.0,
+            shard_write_limits: false,
         }
     }
 
@@ -111,6 +116,7 @@ impl Profile {
             mapping_ready_ms: 10_000,
             mapping_delete_ms: 10_000,
             time_scale: 1.0,
+            shard_write_limits: true,
         }
     }
 

@@ -1,41 +1,114 @@
-//! `GET /_local/resources`: every live resource, per account and region, as JSON — for tests
-//! and for proving that `destroy` left nothing.
+//! Inspection endpoints, for tests and for `personalize-stack local`:
+//! - `GET /_local/resources`: every live resource, per account and region, as JSON — for
+//!   proving that `destroy` left nothing. Data (Kinesis records, recorded events) is not a
+//!   resource and is not listed.
+//! - `GET /_local/events?trackingId=…` or `?datasetGroupArn=…` (optionally `&account=…`,
+//!   `&region=…`; by default every account and region is searched): the events PutEvents
+//!   accepted, `{"events": [...]}` in arrival order.
 
 use crate::protocol::respond;
 use crate::server::Runtime;
-use crate::services::{is_gone, now_ms, unescape_id};
+use crate::services::{is_gone, now_ms, personalize_events, unescape_id};
 use axum::body::Body;
 use axum::http::{Method, Response};
 
 pub(crate) fn handle(rt: &Runtime, method: &Method, path: &str, query: Option<&str>) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
-    if method != Method::GET || path != "/_local/resources" {
-        return respond(
+    match (method == Method::GET, path) {
+        (true, "/_local/resources") => resources(rt, query, &request_id),
+        (true, "/_local/events") => events(rt, query, &request_id),
+        _ => respond(
             404,
             "application/json",
             &request_id,
-            br#"{"message":"unknown inspection endpoint; try GET /_local/resources"}"#.to_vec(),
+            br#"{"message":"unknown inspection endpoint; try GET /_local/resources or GET /_local/events"}"#
+                .to_vec(),
+        ),
+    }
+}
+
+/// The first query parameter called `name`.
+fn param(query: Option<&str>, name: &str) -> Option<String> {
+    query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    })
+}
+
+/// A JSON response.
+fn json_response(status: u16, request_id: &str, body: &serde_json::Value) -> Response<Body> {
+    respond(
+        status,
+        "application/json",
+        request_id,
+        serde_json::to_vec_pretty(body).unwrap_or_default(),
+    )
+}
+
+/// Whether a key holds data rather than a resource: Kinesis shard records and state, and
+/// recorded events.
+fn is_data(service: &str, kind: &str) -> bool {
+    (service == "kinesis" && kind == "shard") || service == "personalize-events"
+}
+
+/// `GET /_local/events`.
+fn events(rt: &Runtime, query: Option<&str>, request_id: &str) -> Response<Body> {
+    let tracking_id = param(query, "trackingId");
+    let group = param(query, "datasetGroupArn");
+    if tracking_id.is_none() && group.is_none() {
+        return json_response(
+            400,
+            request_id,
+            &serde_json::json!({ "message": "give trackingId or datasetGroupArn" }),
         );
     }
-    let account_filter = query.and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "account")
-            .map(|(_, v)| v.into_owned())
+    let account = param(query, "account");
+    let region = param(query, "region");
+    let found: Result<Vec<serde_json::Value>, crate::store::StoreError> = rt.store.read(|txn| {
+        let mut out = Vec::new();
+        for (a, r) in personalize_events::event_scopes(txn)? {
+            if account.as_deref().is_some_and(|x| x != a) || region.as_deref().is_some_and(|x| x != r) {
+                continue;
+            }
+            out.extend(personalize_events::stored_events(
+                txn,
+                &a,
+                &r,
+                group.as_deref(),
+                tracking_id.as_deref(),
+            )?);
+        }
+        Ok(out)
     });
+    match found {
+        Ok(events) => json_response(200, request_id, &serde_json::json!({ "events": events })),
+        Err(e) => json_response(500, request_id, &serde_json::json!({ "message": e.to_string() })),
+    }
+}
+
+/// `GET /_local/resources`.
+fn resources(rt: &Runtime, query: Option<&str>, request_id: &str) -> Response<Body> {
+    let account_filter = param(query, "account");
     let now = now_ms();
-    let listed: Result<Vec<(String, serde_json::Value)>, crate::store::StoreError> =
-        rt.store.read(|t| t.list(""));
+    let listed: Result<Vec<(String, serde_json::Value)>, crate::store::StoreError> = rt.store.read(|t| {
+        let mut out = Vec::new();
+        for key in t.keys("")? {
+            let mut parts = key.splitn(5, '/').skip(2);
+            if let (Some(service), Some(kind)) = (parts.next(), parts.next())
+                && is_data(service, kind)
+            {
+                continue; // data, not resources; and there may be a lot of it
+            }
+            if let Some(doc) = t.get::<serde_json::Value>(&key)? {
+                out.push((key, doc));
+            }
+        }
+        Ok(out)
+    });
     let items = match listed {
         Ok(items) => items,
-        Err(e) => {
-            let body = serde_json::json!({ "message": e.to_string() });
-            return respond(
-                500,
-                "application/json",
-                &request_id,
-                serde_json::to_vec(&body).unwrap_or_default(),
-            );
-        }
+        Err(e) => return json_response(500, request_id, &serde_json::json!({ "message": e.to_string() })),
     };
     let resources: Vec<serde_json::Value> = items
         .into_iter()
@@ -61,11 +134,5 @@ pub(crate) fn handle(rt: &Runtime, method: &Method, path: &str, query: Option<&s
             }))
         })
         .collect();
-    let body = serde_json::json!({ "resources": resources });
-    respond(
-        200,
-        "application/json",
-        &request_id,
-        serde_json::to_vec_pretty(&body).unwrap_or_default(),
-    )
+    json_response(200, request_id, &serde_json::json!({ "resources": resources }))
 }

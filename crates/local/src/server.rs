@@ -21,7 +21,6 @@ pub(crate) struct Runtime {
     pub config: Config,
     pub rng: Mutex<rand::rngs::StdRng>,
     /// Where the runtime listens (functions it runs call back to it here).
-    #[allow(dead_code, reason = "read by the Lambda runtime once functions run")]
     pub addr: std::net::SocketAddr,
 }
 

@@ -135,6 +135,14 @@ fn child_prefix_in(account: &str, region: &str, kind: &str, parent: &str) -> Str
     format!("{account}/{region}/{SERVICE}/{kind}/{}%2F", escape_id(parent))
 }
 
+/// Where the data plane finds an API by id alone (execute-api requests carry no credentials
+/// naming an account): `_index/apigateway/restapi/{id}` → `{"account", "region"}`, written by
+/// CreateRestApi and removed by DeleteRestApi. Four segments, so it is not an
+/// `account/region/service/kind/id` resource.
+pub(super) fn api_index_key(id: &str) -> String {
+    format!("_index/{SERVICE}/restapi/{}", escape_id(id))
+}
+
 /// The key of a document in the caller's account and region.
 fn key(ctx: &Ctx<'_>, kind: &str, id: &str) -> String {
     key_in(ctx.account(), ctx.region(), kind, id)

@@ -1,17 +1,458 @@
-//! personalize-events (restJson1, `POST /events`): PutEvents.
+//! personalize-events (restJson1, `POST /events`, signed as `personalize`): PutEvents.
+//!
+//! Validation follows the botocore model (`personalize-events/2018-03-22`): `trackingId` and
+//! `sessionId` required (1–256), `userId` optional (1–256), `eventList` 1–10 events, each with a
+//! required `eventType` (1–256) and `sentAt`, optional `eventId` (1–256), `itemId` (1–256),
+//! `eventValue` (a float), `properties` (1–1,024), `recommendationId` (1–40), `impression`
+//! (1–25 item ids of 1–256) and `metricAttribution.eventAttributionSource` (≤ 1,024, printable
+//! ASCII, not only spaces). Model violations are one `InvalidInputException` worded as AWS's
+//! request validation words them; `userId` and the events are `sensitive` in the model, so
+//! their values are not printed ("Value at 'eventList' failed to satisfy constraint: ...").
+//!
+//! Beyond the model:
+//! - `sentAt` must be a JSON number (epoch seconds): a string fails deserialization with
+//!   `SerializationException` "class java.lang.String can not be converted to milliseconds
+//!   since epoch", what AWS's JSON services answer (pplu/aws-sdk-perl#217 shows it with its
+//!   type, #379 for PutEvents). boto3 and the AWS CLI turn a numeric string into a number
+//!   before sending, so only hand-built requests see it.
+//! - `properties` must parse as a JSON object ("Error parsing properties json", the message
+//!   aws-sdk-js#2773 reports) without the keys the Personalize documentation reserves, compared
+//!   case-insensitively: `userId`, `sessionId`, `eventType`, `timestamp`, `recommendationId`,
+//!   `impression` (API reference, `Event.properties`).
+//! - The `trackingId` must belong to an `ACTIVE` event tracker of the caller's account and
+//!   region, else `ResourceNotFoundException` (404).
+//!
+//! Accepted events are stored durably, one document per event, under
+//! `account/region/personalize-events/event/{datasetGroupArn}/{n}` with a per-group counter,
+//! so their keys sort in arrival order ([`stored_events`] reads them back).
 
-use super::Ctx;
-use crate::protocol::rest::{RestRequest, RestResponse};
+use super::{Ctx, escape_id};
+use crate::protocol::rest::{self, RestRequest, RestResponse};
+use crate::store::{StoreError, Txn};
 use crate::{AwsError, AwsResult};
+use serde_json::{Map, Value, json};
+
+/// Property keys the documentation reserves (compared case-insensitively).
+const RESERVED_PROPERTY_KEYS: [&str; 6] = [
+    "userId",
+    "sessionId",
+    "eventType",
+    "timestamp",
+    "recommendationId",
+    "impression",
+];
+
+/// The service segment of the keys this module writes.
+const SERVICE: &str = "personalize-events";
 
 /// Handles one request.
 ///
 /// # Errors
 /// AWS's errors for the operation.
-pub fn handle(_ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
-    Err(AwsError::new(
-        "UnknownOperationException",
-        format!("Unknown operation {} {}", req.method, req.path),
+pub fn handle(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
+    match (req.method.as_str(), req.parts().as_slice()) {
+        ("POST", ["events"]) => {
+            let input = rest::parse_body(&req.body, "SerializationException")?;
+            put_events(ctx, &input)?;
+            Ok(RestResponse::empty(200))
+        }
+        _ => Err(AwsError::new(
+            "UnknownOperationException",
+            format!("Unknown operation {} {}", req.method, req.path),
+        )
+        .status(404)),
+    }
+}
+
+/// Model constraint violations, reported together as one `InvalidInputException`.
+#[derive(Debug, Default)]
+struct Violations(Vec<String>);
+
+impl Violations {
+    /// Records a violation; `shown` is the value as AWS prints it, `None` for sensitive members.
+    fn add(&mut self, shown: Option<&str>, member: &str, constraint: &str) {
+        let value = shown.map_or_else(String::new, |v| format!(" '{v}'"));
+        self.0.push(format!(
+            "Value{value} at '{member}' failed to satisfy constraint: {constraint}"
+        ));
+    }
+
+    /// Checks a string's presence and length (in characters).
+    fn text(
+        &mut self,
+        member: &str,
+        value: Option<&str>,
+        required: bool,
+        (min, max): (usize, usize),
+        sensitive: bool,
+    ) {
+        let Some(value) = value else {
+            if required {
+                self.0.push(format!(
+                    "Value null at '{member}' failed to satisfy constraint: Member must not be null"
+                ));
+            }
+            return;
+        };
+        let shown = (!sensitive).then_some(value);
+        let len = value.chars().count();
+        if len < min {
+            self.add(
+                shown,
+                member,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+        if len > max {
+            self.add(
+                shown,
+                member,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    /// Checks a list's length (lists of sensitive values are never printed).
+    fn count(&mut self, member: &str, len: usize, (min, max): (usize, usize)) {
+        if len < min {
+            self.add(
+                None,
+                member,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
+        }
+        if len > max {
+            self.add(
+                None,
+                member,
+                &format!("Member must have length less than or equal to {max}"),
+            );
+        }
+    }
+
+    fn finish(self) -> AwsResult<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let noun = if self.0.len() == 1 { "error" } else { "errors" };
+        Err(AwsError::new(
+            "InvalidInputException",
+            format!(
+                "{} validation {noun} detected: {}",
+                self.0.len(),
+                self.0.join("; ")
+            ),
+        ))
+    }
+}
+
+/// A member of the wrong JSON type.
+fn wrong_type(member: &str, expected: &str) -> AwsError {
+    AwsError::new(
+        "SerializationException",
+        format!("Unexpected value type for member {member}: expected {expected}"),
     )
-    .status(404))
+}
+
+/// A string member, if present.
+fn string<'a>(input: &'a Value, member: &str) -> AwsResult<Option<&'a str>> {
+    match input.get(member) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(wrong_type(member, "a string")),
+    }
+}
+
+/// A list member, if present.
+fn list<'a>(input: &'a Value, member: &str) -> AwsResult<Option<&'a Vec<Value>>> {
+    match input.get(member) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => Ok(Some(items)),
+        Some(_) => Err(wrong_type(member, "a list")),
+    }
+}
+
+/// `sentAt`: a JSON number of epoch seconds.
+fn sent_at(event: &Value) -> AwsResult<Option<f64>> {
+    match event.get("sentAt") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Value::String(_)) => Err(AwsError::new(
+            "SerializationException",
+            "class java.lang.String can not be converted to milliseconds since epoch",
+        )),
+        Some(_) => Err(wrong_type("sentAt", "a timestamp")),
+    }
+}
+
+/// Whether `s` matches `^[\x20-\x7E]*[\x21-\x7E]+[\x20-\x7E]*$`.
+fn is_attribution_source(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..=0x7e).contains(&b)) && s.bytes().any(|b| b != b' ')
+}
+
+/// Checks one event's members (`i` is its 1-based position) against the model.
+fn check_event(event: &Value, i: usize, v: &mut Violations) -> AwsResult<()> {
+    if !event.is_object() {
+        return Err(wrong_type("eventList", "a list of structures"));
+    }
+    let at = |m: &str| format!("eventList.{i}.member.{m}");
+    v.text(
+        &at("eventType"),
+        string(event, "eventType")?,
+        true,
+        (1, 256),
+        true,
+    );
+    if sent_at(event)?.is_none() {
+        v.text(&at("sentAt"), None, true, (0, 0), true);
+    }
+    v.text(&at("eventId"), string(event, "eventId")?, false, (1, 256), true);
+    v.text(&at("itemId"), string(event, "itemId")?, false, (1, 256), true);
+    v.text(
+        &at("properties"),
+        string(event, "properties")?,
+        false,
+        (1, 1024),
+        true,
+    );
+    v.text(
+        &at("recommendationId"),
+        string(event, "recommendationId")?,
+        false,
+        (1, 40),
+        true,
+    );
+    match event.get("eventValue") {
+        None | Some(Value::Null | Value::Number(_)) => {}
+        Some(_) => return Err(wrong_type("eventValue", "a float")),
+    }
+    if let Some(items) = list(event, "impression")? {
+        v.count(&at("impression"), items.len(), (1, 25));
+        for (j, item) in items.iter().enumerate() {
+            let id = item
+                .as_str()
+                .ok_or_else(|| wrong_type("impression", "a list of strings"))?;
+            v.text(
+                &at(&format!("impression.{}.member", j + 1)),
+                Some(id),
+                true,
+                (1, 256),
+                true,
+            );
+        }
+    }
+    match event.get("metricAttribution") {
+        None | Some(Value::Null) => {}
+        Some(m @ Value::Object(_)) => {
+            let source = string(m, "eventAttributionSource")?;
+            let member = at("metricAttribution.eventAttributionSource");
+            v.text(&member, source, true, (0, 1024), true);
+            if source.is_some_and(|s| !is_attribution_source(s)) {
+                v.add(
+                    None,
+                    &member,
+                    "Member must satisfy regular expression pattern: ^[\\x20-\\x7E]*[\\x21-\\x7E]+[\\x20-\\x7E]*$",
+                );
+            }
+        }
+        Some(_) => return Err(wrong_type("metricAttribution", "a structure")),
+    }
+    Ok(())
+}
+
+/// `properties` must be a JSON object without reserved keys.
+fn check_properties(properties: &str) -> AwsResult<()> {
+    let parsed: Map<String, Value> = serde_json::from_str(properties)
+        .map_err(|_| AwsError::new("InvalidInputException", "Error parsing properties json"))?;
+    if let Some(key) = parsed
+        .keys()
+        .find(|k| RESERVED_PROPERTY_KEYS.iter().any(|r| r.eq_ignore_ascii_case(k)))
+    {
+        return Err(AwsError::new(
+            "InvalidInputException",
+            format!(
+                "Invalid properties: '{key}' is a reserved keyword and cannot be used as a property key. Reserved keywords (case insensitive): {}.",
+                RESERVED_PROPERTY_KEYS.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// PutEvents: validates the call, finds the tracker, and stores every event.
+fn put_events(ctx: &Ctx<'_>, input: &Value) -> AwsResult<()> {
+    if !input.is_object() {
+        return Err(AwsError::new(
+            "SerializationException",
+            "Start of structure or map found where not expected.",
+        ));
+    }
+    let mut v = Violations::default();
+    let tracking_id = string(input, "trackingId")?;
+    let user_id = string(input, "userId")?;
+    let session_id = string(input, "sessionId")?;
+    let events = list(input, "eventList")?;
+    v.text("trackingId", tracking_id, true, (1, 256), false);
+    v.text("userId", user_id, false, (1, 256), true);
+    v.text("sessionId", session_id, true, (1, 256), false);
+    match events {
+        None => v.text("eventList", None, true, (0, 0), true),
+        Some(events) => {
+            v.count("eventList", events.len(), (1, 10));
+            for (i, event) in events.iter().enumerate() {
+                check_event(event, i + 1, &mut v)?;
+            }
+        }
+    }
+    v.finish()?;
+    let events = events.cloned().unwrap_or_default();
+    for event in &events {
+        if let Some(p) = string(event, "properties")? {
+            check_properties(p)?;
+        }
+    }
+    let tracking_id = tracking_id.unwrap_or_default();
+    ctx.store.write(|txn| {
+        let tracker = active_tracker(txn, ctx, tracking_id)?;
+        let group = tracker
+            .get("datasetGroupArn")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let common = json!({
+            "account": ctx.account(),
+            "region": ctx.region(),
+            "trackingId": tracking_id,
+            "eventTrackerArn": tracker.get("eventTrackerArn").cloned().unwrap_or(Value::Null),
+            "datasetGroupArn": group,
+            "userId": user_id,
+            "sessionId": session_id,
+            "receivedAt": ctx.now_secs(),
+        });
+        store_events(txn, ctx, &group, &common, events)
+    })
+}
+
+/// The tracker `tracking_id` names, if it is `ACTIVE`.
+fn active_tracker(txn: &Txn<'_>, ctx: &Ctx<'_>, tracking_id: &str) -> AwsResult<Value> {
+    let tracker = super::personalize::tracker_by_tracking_id(txn, ctx, tracking_id)?;
+    match tracker {
+        Some(t) if t.get("status").and_then(Value::as_str) == Some("ACTIVE") => Ok(t),
+        Some(t) => Err(AwsError::new(
+            "ResourceNotFoundException",
+            format!(
+                "The event tracker with tracking ID {tracking_id} is not ACTIVE (its status is {}).",
+                t.get("status").and_then(Value::as_str).unwrap_or("unknown")
+            ),
+        )
+        .status(404)),
+        None => Err(AwsError::new(
+            "ResourceNotFoundException",
+            format!("Could not find an event tracker with tracking ID {tracking_id}."),
+        )
+        .status(404)),
+    }
+}
+
+/// The key prefix of `account`/`region`'s stored events, of one dataset group if given.
+fn events_prefix(account: &str, region: &str, group: Option<&str>) -> String {
+    let base = format!("{account}/{region}/{SERVICE}/event/");
+    match group {
+        Some(g) => format!("{base}{}/", escape_id(g)),
+        None => base,
+    }
+}
+
+/// Stores `events` for dataset group `group`, each as `common` plus `"event"`, numbering them
+/// after the group's counter so keys sort in arrival order.
+fn store_events(
+    txn: &mut Txn<'_>,
+    ctx: &Ctx<'_>,
+    group: &str,
+    common: &Value,
+    events: Vec<Value>,
+) -> AwsResult<()> {
+    let counter_key = ctx.key(SERVICE, "event-counter", group);
+    let mut next = txn
+        .get::<Value>(&counter_key)?
+        .and_then(|c| c.get("next").and_then(Value::as_u64))
+        .unwrap_or(0);
+    let prefix = events_prefix(ctx.account(), ctx.region(), Some(group));
+    for event in events {
+        let mut doc = common.clone();
+        doc["event"] = event;
+        txn.put(&format!("{prefix}{next:020}"), &doc)?;
+        next += 1;
+    }
+    txn.put(&counter_key, &json!({ "next": next }))?;
+    Ok(())
+}
+
+/// Stored events of `account`/`region`, of one dataset group and/or one tracking id if given,
+/// in arrival order (per dataset group).
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn stored_events(
+    txn: &Txn<'_>,
+    account: &str,
+    region: &str,
+    dataset_group_arn: Option<&str>,
+    tracking_id: Option<&str>,
+) -> Result<Vec<Value>, StoreError> {
+    let docs: Vec<(String, Value)> = txn.list(&events_prefix(account, region, dataset_group_arn))?;
+    Ok(docs
+        .into_iter()
+        .map(|(_, doc)| doc)
+        .filter(|doc| tracking_id.is_none_or(|t| doc.get("trackingId").and_then(Value::as_str) == Some(t)))
+        .collect())
+}
+
+/// Every `(account, region)` that has stored events, for searches that name neither.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn event_scopes(txn: &Txn<'_>) -> Result<Vec<(String, String)>, StoreError> {
+    let mut scopes: Vec<(String, String)> = Vec::new();
+    for key in txn.keys("")? {
+        let mut parts = key.splitn(5, '/');
+        let (Some(account), Some(region), Some(SERVICE), Some("event-counter")) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let scope = (account.to_owned(), region.to_owned());
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    Ok(scopes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_property_keys_are_refused_case_insensitively() {
+        assert!(check_properties(r#"{"numRatings": "12"}"#).is_ok());
+        assert!(check_properties(r#"{"USERID": "u"}"#).is_err());
+        assert!(check_properties(r#"{"Timestamp": 1}"#).is_err());
+        let err = check_properties("[1]").err().map(|e| e.message);
+        assert_eq!(err.as_deref(), Some("Error parsing properties json"));
+    }
+
+    #[test]
+    fn sensitive_values_are_not_printed() {
+        let mut v = Violations::default();
+        v.count("eventList", 11, (1, 10));
+        v.text("sessionId", Some(""), true, (1, 256), false);
+        let message = v.finish().err().map(|e| e.message).unwrap_or_default();
+        assert_eq!(
+            message,
+            "2 validation errors detected: Value at 'eventList' failed to satisfy constraint: Member must have length less than or equal to 10; Value '' at 'sessionId' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        assert!(is_attribution_source("a b"));
+        assert!(!is_attribution_source("  "));
+    }
 }

@@ -106,6 +106,10 @@ pub(super) fn create_rest_api(ctx: &Ctx<'_>, body: &Map<String, Value>) -> AwsRe
             clone_definition(&source, &mut api);
         }
         t.put(&key(ctx, KIND, &id), &api)?;
+        t.put(
+            &super::api_index_key(&id),
+            &serde_json::json!({ "account": ctx.account(), "region": ctx.region() }),
+        )?;
         Ok::<_, AwsError>(())
     })?;
     Ok(respond(201, &api))
@@ -303,6 +307,7 @@ pub(super) fn delete_rest_api(ctx: &Ctx<'_>, id: &str) -> AwsResult<RestResponse
         }
         keys::forget_api_stages(t, ctx, id, None)?;
         t.delete(&key(ctx, KIND, id))?;
+        t.delete(&super::api_index_key(id))?;
         Ok::<_, AwsError>(())
     })?;
     Ok(RestResponse::empty(202))

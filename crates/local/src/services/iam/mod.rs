@@ -4,6 +4,7 @@
 //! tags live inside it, so deleting the role leaves no key behind. Policy documents are kept
 //! as the caller sent them (decoded from the form) and returned URL-encoded, as IAM does.
 
+mod evaluate;
 mod policies;
 mod tags;
 mod validate;
@@ -17,6 +18,8 @@ use validate::{
     Page, parse_max_session_duration, truncation_xml, unique_id_suffix, url_encode, validate_description,
     validate_name, validate_path, validate_trust_policy,
 };
+
+pub(crate) use evaluate::{Decision, api_gateway_session_arn, denial_message, role_decision};
 
 use super::Ctx;
 use crate::protocol::query::{Params, Xml};

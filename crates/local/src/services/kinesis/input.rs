@@ -125,6 +125,15 @@ impl Violations {
         ));
     }
 
+    /// Records that `member` breaks `constraint`, for values AWS does not print (lists and
+    /// blobs: "Value at 'records' failed to satisfy constraint: ...").
+    pub fn add_unshown(&mut self, member: &str, constraint: &str) {
+        self.0.push(format!(
+            "Value at '{}' failed to satisfy constraint: {constraint}",
+            wire_name(member)
+        ));
+    }
+
     /// A required member is absent.
     pub fn missing(&mut self, member: &str) {
         self.add("null", member, "Member must not be null");

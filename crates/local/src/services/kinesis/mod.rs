@@ -1,4 +1,5 @@
-//! Kinesis (awsJson 1.1, `Kinesis_20131202.*`): the control plane.
+//! Kinesis (awsJson 1.1, `Kinesis_20131202.*`): the control plane, and the data plane
+//! (PutRecord, PutRecords, GetShardIterator, GetRecords; storage in [`records`]).
 //!
 //! Streams are created `CREATING` and become `ACTIVE` after the profile's `stream_ready_ms`;
 //! UpdateShardCount makes them `UPDATING` for as long, then closes the old shards and opens
@@ -10,10 +11,35 @@
 //! `LimitExceededException` for quotas, `InvalidArgumentException` for arguments the service
 //! rejects, and `ValidationException` for model constraints (lengths, patterns, ranges).
 
+#[cfg(test)]
+mod data_tests;
 pub(crate) mod input;
+mod iterators;
+mod md5;
 pub(crate) mod model;
+mod put;
+pub(crate) mod records;
 mod streams;
 mod tags;
+
+#[allow(
+    unused_imports,
+    reason = "API Gateway's Kinesis integration and the event source mapping poller use these"
+)]
+pub(crate) use iterators::ITERATOR_TTL_MS;
+#[allow(
+    unused_imports,
+    reason = "API Gateway's Kinesis integration and the event source mapping poller use these"
+)]
+pub(crate) use put::put_records;
+#[allow(
+    unused_imports,
+    reason = "API Gateway's Kinesis integration and the event source mapping poller use these"
+)]
+pub(crate) use records::{
+    ShardInfo, ShardPosition, StoredRecord, compare_sequence_numbers, latest_sequence_number, read_shard,
+    shard_ids, shards,
+};
 
 use super::Ctx;
 use crate::store::{StoreError, Txn};
@@ -42,11 +68,25 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &serde_json::Value) -> AwsResult<s
         "TagResource" => tags::tag_resource(ctx, input),
         "UntagResource" => tags::untag_resource(ctx, input),
         "ListTagsForResource" => tags::list_tags_for_resource(ctx, input),
+        "PutRecord" => put::put_record(ctx, input),
+        "PutRecords" => put::put_records_op(ctx, input),
+        "GetShardIterator" => iterators::get_shard_iterator(ctx, input),
+        "GetRecords" => iterators::get_records(ctx, input),
         _ => Err(AwsError::new(
             "UnknownOperationException",
             format!("Unknown operation {op}"),
         )),
     }
+}
+
+/// Runs Kinesis operation `op` on an already-parsed input, exactly as the awsJson endpoint
+/// would (API Gateway's Kinesis integrations call it).
+///
+/// # Errors
+/// AWS's errors for the operation.
+#[allow(dead_code, reason = "API Gateway's Kinesis integration calls it")]
+pub(crate) fn call(ctx: &Ctx<'_>, op: &str, input: &serde_json::Value) -> AwsResult<serde_json::Value> {
+    handle(ctx, op, input)
 }
 
 /// Stored stream document fields this module relies on: `StreamARN`, `status` (the status

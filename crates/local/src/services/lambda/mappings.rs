@@ -63,6 +63,7 @@ pub(super) fn create(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse
         doc.insert("_enabled".into(), json!(enabled));
         begin_transition(ctx, &mut doc, "Creating");
         t.put(&ctx.key("lambda", KIND, &uuid), &doc)?;
+        t.put(&mapping_scope_key(ctx.account(), ctx.region()), &json!({}))?;
         Ok::<_, AwsError>(doc)
     })?;
     Ok(RestResponse::json(202, render(&doc, announced(&doc))))
@@ -156,6 +157,15 @@ pub(super) fn delete(ctx: &Ctx<'_>, uuid: &str) -> AwsResult<RestResponse> {
             json!(ctx.after(ctx.config.profile.mapping_delete_ms)),
         );
         t.put(&ctx.key("lambda", KIND, uuid), &doc)?;
+        // The poller's state goes with the mapping (it writes none once it is `Deleting`).
+        for prefix in [
+            super::poller::checkpoint_prefix(ctx.account(), ctx.region(), uuid),
+            super::poller::on_failure_prefix(ctx.account(), ctx.region(), uuid),
+        ] {
+            for key in t.keys(&prefix)? {
+                t.delete(&key)?;
+            }
+        }
         Ok::<_, AwsError>(doc)
     })?;
     Ok(RestResponse::json(202, render(&doc, ctx.now_ms)))
@@ -178,6 +188,33 @@ pub fn list_mappings(txn: &Txn<'_>, ctx: &Ctx<'_>) -> Result<Vec<Value>, StoreEr
         })
         .collect())
 }
+
+/// Mapping `uuid` of the caller's account and region unless it is gone: the stored document
+/// with `State` computed for now.
+///
+/// # Errors
+/// Storage failure.
+pub fn mapping_doc(txn: &Txn<'_>, ctx: &Ctx<'_>, uuid: &str) -> Result<Option<Value>, StoreError> {
+    let Some(mut doc) = txn
+        .get::<Doc>(&ctx.key("lambda", KIND, uuid))?
+        .filter(|d| !gone(d, ctx.now_ms))
+    else {
+        return Ok(None);
+    };
+    let state = state(&doc, ctx.now_ms);
+    doc.insert("State".into(), json!(state));
+    Ok(Some(Value::Object(doc)))
+}
+
+/// The key recording that `account`/`region` has (or had) event source mappings, so the
+/// poller finds every mapping without scanning the whole store. It has four segments, so
+/// `/_local/resources` does not list it as a resource.
+pub fn mapping_scope_key(account: &str, region: &str) -> String {
+    format!("{MAPPING_SCOPES}{account}/{region}")
+}
+
+/// The prefix of [`mapping_scope_key`]s.
+pub const MAPPING_SCOPES: &str = "_local/event-source-mapping-scopes/";
 
 /// Records what the poller's last batch did (`OK`, `PROBLEM: Function call failed`, ...);
 /// whether the mapping exists.

@@ -1,4 +1,12 @@
-//! Lambda (restJson1, `/2015-03-31/...`): functions and event source mappings.
+//! Lambda (restJson1, `/2015-03-31/...`): functions, `Invoke`, and event source mappings.
+//!
+//! # Running functions
+//! - `executor`: unpacks a function's zip (stored or deflated entries: `zip`, `inflate`)
+//!   and runs its `bootstrap` against a per-instance Runtime API (`runtime_api`), with
+//!   warm reuse, timeouts and CloudWatch Logs output.
+//! - `invoke`: the `Invoke` operation (`RequestResponse`, `Event`, `DryRun`).
+//! - `poller`: the Kinesis poller of one shard for one mapping (the supervisor that
+//!   starts and stops pollers is `crate::background`).
 //!
 //! # What is stored
 //! - A function is one document under `ctx.key("lambda", "function", name)` (its fields are
@@ -21,12 +29,18 @@
 //! - Deleting a function leaves its event source mappings in place, as AWS does: they stay
 //!   until deleted and the poller finds no function behind them.
 
+pub(crate) mod executor;
 mod functions;
+mod inflate;
+mod invoke;
 mod mappings;
+pub(crate) mod poller;
+mod runtime_api;
 mod tags;
+mod zip;
 
 pub use functions::function_doc;
-pub use mappings::{list_mappings, set_processing_result};
+pub use mappings::{MAPPING_SCOPES, list_mappings, mapping_doc, mapping_scope_key, set_processing_result};
 
 use super::Ctx;
 use crate::protocol::rest::{RestRequest, RestResponse};
@@ -50,6 +64,7 @@ pub fn handle(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
             functions::update_configuration(ctx, req, name)
         }
         ("PUT", ["2015-03-31", "functions", name, "code"]) => functions::update_code(ctx, req, name),
+        ("POST", ["2015-03-31", "functions", name, "invocations"]) => invoke::invoke(ctx, req, name),
         ("POST", ["2015-03-31", "event-source-mappings"]) => mappings::create(ctx, req),
         ("GET", ["2015-03-31", "event-source-mappings"]) => mappings::list(ctx, req),
         ("GET", ["2015-03-31", "event-source-mappings", uuid]) => mappings::get(ctx, uuid),

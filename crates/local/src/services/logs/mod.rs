@@ -63,7 +63,6 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &Value) -> AwsResult<Value> {
 ///
 /// # Errors
 /// Storage failure.
-#[allow(dead_code, reason = "the Lambda runtime writes function logs through it")]
 pub(crate) fn append_events(
     txn: &mut Txn<'_>,
     ctx: &Ctx<'_>,

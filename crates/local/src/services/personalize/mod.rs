@@ -60,10 +60,6 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &Value) -> AwsResult<Value> {
 ///
 /// # Errors
 /// Storage failure.
-#[allow(
-    dead_code,
-    reason = "PutEvents (personalize-events, a later issue) is its caller"
-)]
 pub(crate) fn tracker_by_tracking_id(
     txn: &Txn<'_>,
     ctx: &Ctx<'_>,
