@@ -2,6 +2,8 @@
 //! it, exactly as a user's program would configure them (endpoint URL + credentials).
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod workshop;
+
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use personalize_stack_local::{Config, Faults, Profile, Running};
 
