@@ -203,3 +203,111 @@ fn local_events_without_a_runtime_says_so() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nothing listens on 127.0.0.1:9"), "{err}");
 }
+
+#[path = "../crates/local/tests/common/mod.rs"]
+mod local_common;
+
+/// Polls `cond` every 100 ms for at most `secs` seconds.
+async fn eventually(secs: u64, mut cond: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if cond().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// PutEvents answered 200, then `kill -9`: the events are there after restart. Records PUT
+/// through the API but not yet delivered (the mapping was disabled) survive `kill -9` too and
+/// reach the forwarder — and PutEvents — once the mapping is enabled again: at-least-once,
+/// never skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_and_undelivered_records_survive_kill_9() {
+    use local_common::workshop;
+    let zip = tokio::task::spawn_blocking(workshop::forwarder_zip)
+        .await
+        .unwrap();
+    let dir = temp_dir("kill9-data");
+    let server = Server::start(&dir);
+    let deployed = workshop::deploy(&server.endpoint, 1, zip).await;
+    let addr: std::net::SocketAddr = server.endpoint.trim_start_matches("http://").parse().unwrap();
+
+    // 1. The seven records go all the way through; then the mapping is disabled.
+    let body = |tag: &str| {
+        let records: Vec<serde_json::Value> = workshop::EVENTS
+            .iter()
+            .map(|(item, ts, ty)| {
+                let data = serde_json::json!({"userid": "146456223", "itemid": format!("{tag}{item}"), "timestamp": ts, "event_type": ty});
+                serde_json::json!({"Data": data.to_string(), "PartitionKey": "146456223"})
+            })
+            .collect();
+        serde_json::json!({ "Records": records }).to_string()
+    };
+    let (status, _) = workshop::put_records(addr, &deployed.api_id, Some(&deployed.key), &body("a-"));
+    assert_eq!(status, 200);
+    let tracking = deployed.tracking_id.clone();
+    assert!(
+        eventually(60, async || workshop::stored_events(addr, &tracking).len() == 7).await,
+        "the first seven events were not stored"
+    );
+    let lambda = aws_sdk_lambda::Client::new(&local_common::sdk_at(&server.endpoint, workshop::ACCOUNT));
+    let mapping = lambda
+        .list_event_source_mappings()
+        .function_name("PutEvent-Function")
+        .send()
+        .await
+        .unwrap();
+    let uuid = mapping.event_source_mappings()[0].uuid().unwrap().to_owned();
+    lambda
+        .update_event_source_mapping()
+        .uuid(&uuid)
+        .enabled(false)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        eventually(30, async || {
+            let m = lambda
+                .get_event_source_mapping()
+                .uuid(&uuid)
+                .send()
+                .await
+                .unwrap();
+            m.state() == Some("Disabled")
+        })
+        .await
+    );
+
+    // 2. Seven more records reach the stream but not the function; then SIGKILL.
+    let (status, response) = workshop::put_records(addr, &deployed.api_id, Some(&deployed.key), &body("b-"));
+    assert_eq!(status, 200, "{response}");
+    server.kill_9();
+
+    // 3. After restart: the first seven are still stored; enabling the mapping delivers the rest.
+    let server = Server::start(&dir);
+    let addr: std::net::SocketAddr = server.endpoint.trim_start_matches("http://").parse().unwrap();
+    assert_eq!(workshop::stored_events(addr, &deployed.tracking_id).len(), 7);
+    let lambda = aws_sdk_lambda::Client::new(&local_common::sdk_at(&server.endpoint, workshop::ACCOUNT));
+    lambda
+        .update_event_source_mapping()
+        .uuid(&uuid)
+        .enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let tracking = deployed.tracking_id.clone();
+    assert!(
+        eventually(60, async || workshop::stored_events(addr, &tracking).len() >= 14).await,
+        "the undelivered records did not arrive after restart"
+    );
+    let events = workshop::stored_events(addr, &deployed.tracking_id);
+    assert_eq!(events.len(), 14, "exactly once each: {events:#?}");
+    assert_eq!(
+        events.iter().filter(|e| e.to_string().contains("\"b-")).count(),
+        7
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

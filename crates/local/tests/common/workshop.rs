@@ -37,7 +37,12 @@ pub const PUT_RECORDS: &str = r#"{
 /// Builds the forwarder's `bootstrap` (release: a debug build is over 100 MB, past Lambda's
 /// 50 MB upload limit) in the shared target dir, and zips it.
 pub fn forwarder_zip() -> Vec<u8> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // This module is compiled into tests of several crates: find the workspace root.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("lambda/Cargo.toml").exists())
+        .unwrap()
+        .to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = std::process::Command::new(cargo)
         .args([
