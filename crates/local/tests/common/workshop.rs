@@ -92,7 +92,12 @@ pub struct Deployed {
 
 /// Deploys the workshop's pipeline with a `shards`-shard stream, with the forwarder `zip`.
 pub async fn deploy(endpoint: &str, shards: i32, zip: Vec<u8>) -> Deployed {
-    let config = super::sdk_at(endpoint, ACCOUNT);
+    deploy_in(endpoint, ACCOUNT, shards, zip).await
+}
+
+/// [`deploy`] into `account`.
+pub async fn deploy_in(endpoint: &str, account: &str, shards: i32, zip: Vec<u8>) -> Deployed {
+    let config = super::sdk_at(endpoint, account);
 
     // IAM: the forwarder's role and the API's integration role, least privilege.
     let iam = aws_sdk_iam::Client::new(&config);
@@ -128,7 +133,7 @@ pub async fn deploy(endpoint: &str, shards: i32, zip: Vec<u8>) -> Deployed {
         .send()
         .await
         .unwrap();
-    let stream_arn = format!("arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/PutEvent-datastream");
+    let stream_arn = format!("arn:aws:kinesis:us-east-1:{account}:stream/PutEvent-datastream");
     iam.put_role_policy()
         .role_name("api")
         .policy_name("put-records")
