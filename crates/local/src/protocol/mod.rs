@@ -3,6 +3,7 @@
 //! [`AwsError`](crate::AwsError)s in its exact wire shape.
 
 pub mod json;
+pub(crate) mod members;
 pub mod query;
 pub mod rest;
 

@@ -27,6 +27,7 @@
 //! so their keys sort in arrival order ([`stored_events`] reads them back).
 
 use super::{Ctx, escape_id};
+use crate::protocol::members::{list, string, wrong_type};
 use crate::protocol::rest::{self, RestRequest, RestResponse};
 use crate::store::{StoreError, Txn};
 use crate::{AwsError, AwsResult};
@@ -143,32 +144,6 @@ impl Violations {
                 self.0.join("; ")
             ),
         ))
-    }
-}
-
-/// A member of the wrong JSON type.
-fn wrong_type(member: &str, expected: &str) -> AwsError {
-    AwsError::new(
-        "SerializationException",
-        format!("Unexpected value type for member {member}: expected {expected}"),
-    )
-}
-
-/// A string member, if present.
-fn string<'a>(input: &'a Value, member: &str) -> AwsResult<Option<&'a str>> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(wrong_type(member, "a string")),
-    }
-}
-
-/// A list member, if present.
-fn list<'a>(input: &'a Value, member: &str) -> AwsResult<Option<&'a Vec<Value>>> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => Ok(Some(items)),
-        Some(_) => Err(wrong_type(member, "a list")),
     }
 }
 

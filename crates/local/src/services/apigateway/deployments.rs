@@ -686,10 +686,6 @@ pub(super) fn edit_stage<T>(
 ///
 /// # Errors
 /// Storage failure or a corrupt document.
-#[cfg_attr(
-    not(test),
-    allow(dead_code, reason = "the execute-api data plane will serve stages with it")
-)]
 pub(crate) fn deployed_snapshot(
     txn: &Txn<'_>,
     ctx_account: &str,

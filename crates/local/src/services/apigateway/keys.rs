@@ -685,7 +685,6 @@ fn get_usage_plan_keys(
 
 /// The usage plans covering `api`'s `stage`, each with its enabled keys:
 /// `[{id, name, throttle, quota, apiStageThrottle, apiKeys: [{id, value}]}]`.
-#[cfg_attr(not(test), allow(dead_code, reason = "used through `deployed_snapshot`"))]
 pub(super) fn plans_serving(
     t: &Txn<'_>,
     account: &str,

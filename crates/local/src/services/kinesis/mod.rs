@@ -84,7 +84,6 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &serde_json::Value) -> AwsResult<s
 ///
 /// # Errors
 /// AWS's errors for the operation.
-#[allow(dead_code, reason = "API Gateway's Kinesis integration calls it")]
 pub(crate) fn call(ctx: &Ctx<'_>, op: &str, input: &serde_json::Value) -> AwsResult<serde_json::Value> {
     handle(ctx, op, input)
 }

@@ -2,62 +2,10 @@
 //! `SerializationException`; model constraints are reported together as one
 //! `InvalidInputException` ("1 validation error detected: Value 'x' at 'name' ...").
 
+use crate::protocol::members::wrong_type;
+pub(crate) use crate::protocol::members::{integer, string, string_list};
 use crate::{AwsError, AwsResult};
 use serde_json::Value;
-
-/// A member of the wrong JSON type.
-fn wrong_type(member: &str, expected: &str) -> AwsError {
-    AwsError::new(
-        "SerializationException",
-        format!("Unexpected value type for member {member}: expected {expected}"),
-    )
-}
-
-/// A string member, if present.
-///
-/// # Errors
-/// `SerializationException` if it is not a string.
-pub(crate) fn string<'a>(input: &'a Value, member: &str) -> AwsResult<Option<&'a str>> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(wrong_type(member, "a string")),
-    }
-}
-
-/// An integer member, if present.
-///
-/// # Errors
-/// `SerializationException` if it is not an integer.
-pub(crate) fn integer(input: &Value, member: &str) -> AwsResult<Option<i64>> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .ok_or_else(|| wrong_type(member, "an integer")),
-    }
-}
-
-/// A list of strings, if present.
-///
-/// # Errors
-/// `SerializationException` if it is not an array of strings.
-pub(crate) fn string_list(input: &Value, member: &str) -> AwsResult<Option<Vec<String>>> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| wrong_type(member, "a list of strings"))
-            })
-            .collect::<AwsResult<Vec<_>>>()
-            .map(Some),
-        Some(_) => Err(wrong_type(member, "a list")),
-    }
-}
 
 /// A `tags` list of `{tagKey, tagValue}`, if present.
 ///
