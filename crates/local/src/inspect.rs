@@ -4,7 +4,8 @@
 //!   resource and is not listed.
 //! - `GET /_local/events?trackingId=…` or `?datasetGroupArn=…` (optionally `&account=…`,
 //!   `&region=…`; by default every account and region is searched): the events PutEvents
-//!   accepted, `{"events": [...]}` in arrival order.
+//!   accepted, `{"events": [...]}` in arrival order; with `&count=true`, only how many:
+//!   `{"count": n}` (cheap enough to poll while events pour in).
 
 use crate::protocol::respond;
 use crate::server::Runtime;
@@ -65,24 +66,35 @@ fn events(rt: &Runtime, query: Option<&str>, request_id: &str) -> Response<Body>
     }
     let account = param(query, "account");
     let region = param(query, "region");
-    let found: Result<Vec<serde_json::Value>, crate::store::StoreError> = rt.store.read(|txn| {
-        let mut out = Vec::new();
+    let count_only = param(query, "count").is_some_and(|c| c == "true");
+    let found: Result<serde_json::Value, crate::store::StoreError> = rt.store.read(|txn| {
+        let mut events = Vec::new();
+        let mut count = 0;
         for (a, r) in personalize_events::event_scopes(txn)? {
             if account.as_deref().is_some_and(|x| x != a) || region.as_deref().is_some_and(|x| x != r) {
                 continue;
             }
-            out.extend(personalize_events::stored_events(
-                txn,
-                &a,
-                &r,
-                group.as_deref(),
-                tracking_id.as_deref(),
-            )?);
+            let (group, tracking_id) = (group.as_deref(), tracking_id.as_deref());
+            if count_only {
+                count += personalize_events::stored_event_count(txn, &a, &r, group, tracking_id)?;
+            } else {
+                events.extend(personalize_events::stored_events(
+                    txn,
+                    &a,
+                    &r,
+                    group,
+                    tracking_id,
+                )?);
+            }
         }
-        Ok(out)
+        Ok(if count_only {
+            serde_json::json!({ "count": count })
+        } else {
+            serde_json::json!({ "events": events })
+        })
     });
     match found {
-        Ok(events) => json_response(200, request_id, &serde_json::json!({ "events": events })),
+        Ok(body) => json_response(200, request_id, &body),
         Err(e) => json_response(500, request_id, &serde_json::json!({ "message": e.to_string() })),
     }
 }

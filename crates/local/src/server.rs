@@ -86,13 +86,6 @@ pub(crate) async fn handle(State(rt): State<Arc<Runtime>>, request: Request<Body
             };
         }
     };
-    let ctx = Ctx {
-        caller: &caller,
-        request_id: &request_id,
-        now_ms: services::now_ms(),
-        store: &rt.store,
-        config: &rt.config,
-    };
     let service = Service::of(&caller, target.as_deref(), &path);
     if let Some(fault) = inject_fault(
         &rt,
@@ -101,6 +94,57 @@ pub(crate) async fn handle(State(rt): State<Arc<Runtime>>, request: Request<Body
     ) {
         return render_error(service, &fault, &request_id);
     }
+    // Services are synchronous and their writes wait for an fsync (shared by concurrent writers,
+    // see `store`): run them on a blocking thread so the async workers keep accepting requests
+    // and concurrent writes can meet in one durable commit.
+    let call = Call {
+        parts,
+        path,
+        body,
+        caller,
+        target,
+        request_id,
+        service,
+    };
+    let blocking_rt = rt.clone();
+    match tokio::task::spawn_blocking(move || dispatch(&blocking_rt, call)).await {
+        Ok(response) => response,
+        Err(_) => json::error(
+            &AwsError::new("InternalFailure", "the request's handler panicked").status(500),
+            &uuid::Uuid::new_v4().to_string(),
+        ),
+    }
+}
+
+/// A signed service request, ready for its service.
+struct Call {
+    parts: axum::http::request::Parts,
+    path: String,
+    body: Vec<u8>,
+    caller: Caller,
+    target: Option<String>,
+    request_id: String,
+    service: Service,
+}
+
+/// Runs a signed request through its service (blocking).
+fn dispatch(rt: &Runtime, call: Call) -> Response<Body> {
+    let Call {
+        parts,
+        path,
+        body,
+        caller,
+        target,
+        request_id,
+        service,
+    } = call;
+    let ctx = Ctx {
+        caller: &caller,
+        request_id: &request_id,
+        now_ms: services::now_ms(),
+        store: &rt.store,
+        config: &rt.config,
+    };
     match service {
         Service::PersonalizeEvents => {
             let req = rest_request(&parts, path, body);

@@ -287,25 +287,29 @@ fn put_events(ctx: &Ctx<'_>, input: &Value) -> AwsResult<()> {
         }
     }
     let tracking_id = tracking_id.unwrap_or_default();
-    ctx.store.write(|txn| {
-        let tracker = active_tracker(txn, ctx, tracking_id)?;
-        let group = tracker
-            .get("datasetGroupArn")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let common = json!({
-            "account": ctx.account(),
-            "region": ctx.region(),
-            "trackingId": tracking_id,
-            "eventTrackerArn": tracker.get("eventTrackerArn").cloned().unwrap_or(Value::Null),
-            "datasetGroupArn": group,
-            "userId": user_id,
-            "sessionId": session_id,
-            "receivedAt": ctx.now_secs(),
-        });
-        store_events(txn, ctx, &group, &common, events)
-    })
+    // Validate against a snapshot, then append in a batched write: concurrent PutEvents calls
+    // share one transaction and one fsync (the tracker could be deleted in between; AWS's own
+    // deletion is asynchronous, so a call racing it may be accepted there too).
+    let tracker = ctx.store.read(|txn| active_tracker(txn, ctx, tracking_id))?;
+    let group = tracker
+        .get("datasetGroupArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let common = json!({
+        "account": ctx.account(),
+        "region": ctx.region(),
+        "trackingId": tracking_id,
+        "eventTrackerArn": tracker.get("eventTrackerArn").cloned().unwrap_or(Value::Null),
+        "datasetGroupArn": group,
+        "userId": user_id,
+        "sessionId": session_id,
+        "receivedAt": ctx.now_secs(),
+    });
+    let (account, region) = (ctx.account().to_owned(), ctx.region().to_owned());
+    ctx.store
+        .write_batched(move |txn| store_events(txn, &account, &region, &group, &common, events))
+        .map_err(AwsError::from)
 }
 
 /// The tracker `tracking_id` names, if it is `ACTIVE`.
@@ -342,17 +346,18 @@ fn events_prefix(account: &str, region: &str, group: Option<&str>) -> String {
 /// after the group's counter so keys sort in arrival order.
 fn store_events(
     txn: &mut Txn<'_>,
-    ctx: &Ctx<'_>,
+    account: &str,
+    region: &str,
     group: &str,
     common: &Value,
     events: Vec<Value>,
-) -> AwsResult<()> {
-    let counter_key = ctx.key(SERVICE, "event-counter", group);
+) -> Result<(), StoreError> {
+    let counter_key = format!("{account}/{region}/{SERVICE}/event-counter/{}", escape_id(group));
     let mut next = txn
         .get::<Value>(&counter_key)?
         .and_then(|c| c.get("next").and_then(Value::as_u64))
         .unwrap_or(0);
-    let prefix = events_prefix(ctx.account(), ctx.region(), Some(group));
+    let prefix = events_prefix(account, region, Some(group));
     for event in events {
         let mut doc = common.clone();
         doc["event"] = event;
@@ -388,20 +393,55 @@ pub(crate) fn stored_events(
 /// # Errors
 /// Storage failure.
 pub(crate) fn event_scopes(txn: &Txn<'_>) -> Result<Vec<(String, String)>, StoreError> {
+    // Visit each `account/region/` subtree once, skipping over its keys (there may be
+    // millions of records and events) rather than scanning them.
     let mut scopes: Vec<(String, String)> = Vec::new();
-    for key in txn.keys("")? {
-        let mut parts = key.splitn(5, '/');
-        let (Some(account), Some(region), Some(SERVICE), Some("event-counter")) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+    let mut from = String::new();
+    while let Some(key) = txn.first_key_from(&from)? {
+        let mut parts = key.splitn(3, '/');
+        let (Some(account), Some(region), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+            from = crate::store::prefix_end(&key);
             continue;
         };
-        let scope = (account.to_owned(), region.to_owned());
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
+        let scope = format!("{account}/{region}/");
+        let counters = format!("{scope}{SERVICE}/event-counter/");
+        if txn
+            .first_key_from(&counters)?
+            .is_some_and(|k| k.starts_with(&counters))
+        {
+            scopes.push((account.to_owned(), region.to_owned()));
         }
+        from = crate::store::prefix_end(&scope);
     }
     Ok(scopes)
+}
+
+/// How many events [`stored_events`] would return, without decoding more of each than its
+/// tracking id.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn stored_event_count(
+    txn: &Txn<'_>,
+    account: &str,
+    region: &str,
+    dataset_group_arn: Option<&str>,
+    tracking_id: Option<&str>,
+) -> Result<usize, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Tracking {
+        #[serde(rename = "trackingId")]
+        tracking_id: Option<String>,
+    }
+    let prefix = events_prefix(account, region, dataset_group_arn);
+    match tracking_id {
+        None => Ok(txn.keys(&prefix)?.len()),
+        Some(t) => Ok(txn
+            .list::<Tracking>(&prefix)?
+            .iter()
+            .filter(|(_, doc)| doc.tracking_id.as_deref() == Some(t))
+            .count()),
+    }
 }
 
 #[cfg(test)]

@@ -341,6 +341,20 @@ pub fn put_records(addr: std::net::SocketAddr, api_id: &str, key: Option<&str>, 
 }
 
 /// The events stored for `tracking_id`, in arrival order.
+pub fn stored_event_count(addr: std::net::SocketAddr, tracking_id: &str) -> usize {
+    let (_, body) = http(
+        addr,
+        &format!(
+            "GET /_local/events?trackingId={tracking_id}&count=true HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    let start = body.find('{').unwrap_or(0);
+    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
+    let parsed: serde_json::Value = serde_json::from_str(&body[start..end]).unwrap_or_default();
+    parsed["count"].as_u64().map_or(0, |n| n as usize)
+}
+
+/// Every event PutEvents stored for `tracking_id`, through `GET /_local/events`.
 pub fn stored_events(addr: std::net::SocketAddr, tracking_id: &str) -> Vec<serde_json::Value> {
     let (_, body) = http(
         addr,

@@ -722,10 +722,11 @@ impl Executor {
         };
         let caller = scope_caller(account, region);
         let ctx = ctx_for(&rt, &caller);
-        // A failed log write must not fail the invocation; the function already ran.
+        // A failed log write must not fail the invocation; the function already ran. Logs need
+        // not be on disk before the invocation's result is used (CloudWatch is asynchronous).
         let _ = rt
             .store
-            .write(|t| crate::services::logs::append_events(t, &ctx, group, stream, events));
+            .write_unsynced(|t| crate::services::logs::append_events(t, &ctx, group, stream, events));
     }
 }
 
