@@ -5,6 +5,7 @@
 //! This crate knows no AWS SDK, no HTTP server and no CLI: it turns text into checked data
 //! and reports every problem it finds at once, each with its file position.
 
+pub mod engine;
 pub mod graph;
 pub mod lint;
 pub mod schema;

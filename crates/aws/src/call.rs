@@ -1,0 +1,243 @@
+//! Every AWS call goes through [`Aws::call`]: retries with exponential backoff and full jitter
+//! on throttling and 5xx, bounded retries on IAM propagation messages, API Gateway pacing,
+//! and errors turned into [`ProviderError`]s carrying the AWS error code and a hint.
+
+use crate::Aws;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use personalize_stack_core::engine::ProviderError;
+use rand::Rng as _;
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// How calls are retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// First backoff (doubled each attempt, with full jitter).
+    pub base: Duration,
+    /// Largest backoff.
+    pub cap: Duration,
+    /// Attempts on throttling and 5xx before giving up.
+    pub max_attempts: u32,
+    /// How long propagation-class errors ("cannot be assumed", "Cannot access stream") and
+    /// resource conflicts ("The function is currently in the following state: Pending") are
+    /// retried: IAM is eventually consistent, and the community budget is 30–120 s.
+    pub propagation_window: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(10),
+            max_attempts: 12,
+            propagation_window: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Why a failed call may succeed later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Throttled, a 5xx, or the connection failed: back off and retry.
+    Transient,
+    /// IAM propagation or a resource busy changing state: retry inside the window.
+    Propagation,
+    /// Retrying cannot help.
+    Never,
+}
+
+/// Error codes AWS uses for rate limits.
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "ProvisionedThroughputExceededException",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+];
+
+/// Message fragments of eventual consistency: a role just created, or a resource changing
+/// state. Each is worded as AWS words it.
+const PROPAGATION: &[&str] = &[
+    "cannot be assumed by Lambda",
+    "Cannot access stream",
+    "The role defined for the function cannot be assumed",
+    "The function is currently in the following state: Pending",
+    "An update is in progress for resource",
+    "The provided execution role does not have permissions",
+    "Invalid stage identifier specified",
+    "API Stage not found",
+];
+
+fn classify(code: &str, message: &str, status: Option<u16>) -> Retry {
+    if THROTTLING.contains(&code) || status == Some(429) {
+        // Personalize and Kinesis also use LimitExceededException for quotas that no retry
+        // fixes; the attempt cap bounds those.
+        return Retry::Transient;
+    }
+    if PROPAGATION.iter().any(|p| message.contains(p)) {
+        return Retry::Propagation;
+    }
+    if status.is_some_and(|s| s >= 500) {
+        return Retry::Transient;
+    }
+    Retry::Never
+}
+
+/// What to tell the user about an error code.
+fn hint_for(code: &str, message: &str) -> Option<String> {
+    let hint = match code {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "UnrecognizedClientException" => {
+            "the credentials in use lack this permission: check --profile, the credential chain, and the caller's IAM policy"
+        }
+        "ExpiredToken" | "ExpiredTokenException" => {
+            "the session expired: refresh the credentials (e.g. `aws sso login`)"
+        }
+        c if THROTTLING.contains(&c) => {
+            "AWS kept throttling after every retry; run again later or with a lower --parallelism"
+        }
+        _ if message.contains("cannot be assumed") || message.contains("Cannot access stream") => {
+            "IAM did not propagate within the retry window; run again (nothing is lost: the run converges)"
+        }
+        _ => return None,
+    };
+    Some(hint.to_owned())
+}
+
+impl Aws {
+    /// Runs one AWS call (`attempt` builds and sends it), retrying as the error deserves.
+    ///
+    /// # Errors
+    /// The call's final error with its AWS code, message and a hint.
+    pub async fn call<T, E, F, Fut>(&self, operation: &'static str, attempt: F) -> Result<T, ProviderError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        let mut attempts = 0u32;
+        loop {
+            self.pace(operation).await;
+            self.count_call(operation);
+            attempts += 1;
+            let error = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let (code, message, status) = describe(&error);
+            let retry = classify(&code, &message, status);
+            let policy = &self.settings.retry;
+            let again = match retry {
+                Retry::Transient => attempts < policy.max_attempts,
+                Retry::Propagation => started.elapsed() < policy.propagation_window,
+                Retry::Never => false,
+            };
+            if !again {
+                let hint = hint_for(&code, &message);
+                let mut err = ProviderError::new(operation, code, message);
+                err.hint = hint;
+                return Err(err);
+            }
+            tokio::time::sleep(self.backoff(attempts, retry)).await;
+        }
+    }
+
+    /// Full jitter: a random wait up to `base · 2^attempt`, capped.
+    fn backoff(&self, attempts: u32, retry: Retry) -> Duration {
+        let policy = &self.settings.retry;
+        let exp = policy.base.saturating_mul(2u32.saturating_pow(attempts.min(16)));
+        let ceiling = exp.min(policy.cap);
+        let ceiling = match retry {
+            // Propagation takes seconds, not milliseconds: do not spin on it.
+            Retry::Propagation => ceiling.max(policy.base.saturating_mul(4)).min(policy.cap),
+            _ => ceiling,
+        };
+        let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX).max(1);
+        Duration::from_millis(rand::rng().random_range(millis / 4..=millis))
+    }
+
+    /// Counts calls; the fault-injection hook (`abort_after_calls`) ends the process abruptly
+    /// at the Nth call, as `kill -9` would, to prove that re-running converges.
+    fn count_call(&self, operation: &str) {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Ok(mut log) = self.call_log.lock() {
+            log.push(operation.to_owned());
+        }
+        if self.settings.abort_after_calls == Some(n) {
+            eprintln!("fault injection: aborting at AWS call {n} ({operation})");
+            std::process::abort();
+        }
+    }
+}
+
+/// The error code, message and HTTP status of an SDK error.
+fn describe<E: ProvideErrorMetadata + std::error::Error>(
+    error: &SdkError<E, HttpResponse>,
+) -> (String, String, Option<u16>) {
+    match error {
+        SdkError::ServiceError(e) => {
+            let status = e.raw().status().as_u16();
+            let err = e.err();
+            (
+                err.code().unwrap_or("Unknown").to_owned(),
+                err.message().map_or_else(|| err.to_string(), str::to_owned),
+                Some(status),
+            )
+        }
+        SdkError::TimeoutError(_) => (
+            "Timeout".to_owned(),
+            "the request timed out".to_owned(),
+            Some(503),
+        ),
+        SdkError::DispatchFailure(e) => (
+            "DispatchFailure".to_owned(),
+            format!("could not reach the endpoint: {e:?}"),
+            // Connection errors are worth a retry; a bad endpoint fails after the attempts.
+            Some(503),
+        ),
+        SdkError::ResponseError(e) => (
+            "ResponseError".to_owned(),
+            format!("unreadable response: {e:?}"),
+            Some(e.raw().status().as_u16()),
+        ),
+        other => ("ConstructionFailure".to_owned(), format!("{other:?}"), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_are_classified_by_code_status_and_awss_own_words() {
+        assert_eq!(
+            classify("ThrottlingException", "Rate exceeded", Some(400)),
+            Retry::Transient
+        );
+        assert_eq!(classify("Anything", "x", Some(429)), Retry::Transient);
+        assert_eq!(classify("InternalFailure", "x", Some(500)), Retry::Transient);
+        assert_eq!(
+            classify(
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.",
+                Some(400)
+            ),
+            Retry::Propagation
+        );
+        assert_eq!(
+            classify("ResourceInUseException", "exists", Some(400)),
+            Retry::Never
+        );
+    }
+}
