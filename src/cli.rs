@@ -110,6 +110,9 @@ pub enum Command {
         /// Delete without asking.
         #[arg(long, short = 'y')]
         yes: bool,
+        /// How many deletions run at once.
+        #[arg(long, default_value_t = 8)]
+        parallelism: usize,
     },
     /// Serve the local runtime: Kinesis, Lambda, API Gateway, IAM, Personalize and
     /// CloudWatch Logs on one port.

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod progress;
 mod report;
 
 use clap::Parser as _;
@@ -19,8 +20,23 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Local(args) => commands::local::run(&cli.global, args),
+        Command::Plan { detailed_exitcode } => match with_runtime(commands::plan::run(&cli.global)) {
+            Ok(true) if *detailed_exitcode => return ExitCode::from(commands::plan::CHANGES),
+            other => other.map(|_| ()),
+        },
+        Command::Up { yes, parallelism, .. } => with_runtime(commands::up::run(
+            &cli.global,
+            &commands::up::Options {
+                yes: *yes,
+                parallelism: *parallelism,
+            },
+        )),
+        Command::Destroy { yes, parallelism } => {
+            with_runtime(commands::destroy::run(&cli.global, *yes, *parallelism))
+        }
+        Command::Outputs { show_secrets } => with_runtime(commands::outputs::run(&cli.global, *show_secrets)),
         other => Err(Failure::Error(anyhow::anyhow!(
-            "`{}` is not implemented yet; this build can `validate` a stack and print its `schema`",
+            "`{}` is not implemented yet",
             other.name()
         ))),
     };
@@ -35,4 +51,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs an async command on a multi-threaded runtime.
+fn with_runtime<T>(command: impl std::future::Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Error(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(command)
 }

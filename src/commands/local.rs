@@ -54,7 +54,14 @@ pub fn run(global: &GlobalArgs, args: &LocalArgs) -> Result<(), Failure> {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        personalize_stack_local::serve_until(config, shutdown, |addr| {
+        let endpoint_file = data_dir.as_ref().map(|d| d.join(super::target::ENDPOINT_FILE));
+        let announced = std::sync::atomic::AtomicBool::new(false);
+        let served = personalize_stack_local::serve_until(config, shutdown, |addr| {
+            // `--local` commands find a serving runtime through this file.
+            if let Some(file) = &endpoint_file {
+                let _ = std::fs::write(file, format!("http://{addr}\n"));
+                announced.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             // The address goes to stdout (data: scripts read it); the rest to stderr.
             println!("http://{addr}");
             if !quiet {
@@ -68,8 +75,16 @@ pub fn run(global: &GlobalArgs, args: &LocalArgs) -> Result<(), Failure> {
                 eprintln!("  AWS CLI: aws --endpoint-url http://{addr} kinesis list-streams");
             }
         })
-        .await
-        .context("the local runtime failed")
+        .await;
+        // Only the file this process wrote: a runtime that failed to start (the data dir is
+        // another one's) must not hide the one serving.
+        if let Some(file) = endpoint_file
+            .as_ref()
+            .filter(|_| announced.load(std::sync::atomic::Ordering::SeqCst))
+        {
+            let _ = std::fs::remove_file(file);
+        }
+        served.context("the local runtime failed")
     })?;
     Ok(())
 }

@@ -1,7 +1,12 @@
 //! One module per command.
 
+pub mod destroy;
 pub mod local;
+pub mod outputs;
+pub mod plan;
 pub mod schema;
+pub mod target;
+pub mod up;
 pub mod validate;
 
 use crate::cli::GlobalArgs;

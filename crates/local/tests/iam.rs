@@ -648,3 +648,89 @@ async fn unknown_actions_are_invalid_action() {
         .into_service_error();
     assert_eq!(err.code(), Some("InvalidAction"));
 }
+
+#[tokio::test]
+async fn update_role_and_permissions_boundaries() {
+    let (_local, iam) = client().await;
+    let boundary = "arn:aws:iam::aws:policy/AmazonKinesisReadOnlyAccess";
+    iam.create_role()
+        .role_name("bounded")
+        .assume_role_policy_document(TRUST)
+        .description("first")
+        .permissions_boundary(boundary)
+        .send()
+        .await
+        .unwrap();
+    let get = || async {
+        iam.get_role()
+            .role_name("bounded")
+            .send()
+            .await
+            .unwrap()
+            .role
+            .unwrap()
+    };
+    let role = get().await;
+    assert_eq!(
+        role.permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn()),
+        Some(boundary)
+    );
+
+    iam.update_role()
+        .role_name("bounded")
+        .max_session_duration(7200)
+        .send()
+        .await
+        .unwrap();
+    let role = get().await;
+    assert_eq!(role.max_session_duration(), Some(7200));
+    assert_eq!(role.description(), Some("first"));
+    iam.update_role()
+        .role_name("bounded")
+        .description("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get().await.description(), None);
+    let err = iam
+        .update_role()
+        .role_name("bounded")
+        .max_session_duration(60)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ValidationError"));
+
+    iam.delete_role_permissions_boundary()
+        .role_name("bounded")
+        .send()
+        .await
+        .unwrap();
+    assert!(get().await.permissions_boundary().is_none());
+    let err = iam
+        .delete_role_permissions_boundary()
+        .role_name("bounded")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("NoSuchEntity"));
+    let err = iam
+        .put_role_permissions_boundary()
+        .role_name("bounded")
+        .permissions_boundary("arn:aws:iam::aws:policy/AWSLambdaKinesisExecutionRole")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("NoSuchEntity"));
+    iam.put_role_permissions_boundary()
+        .role_name("bounded")
+        .permissions_boundary(boundary)
+        .send()
+        .await
+        .unwrap();
+    assert!(get().await.permissions_boundary().is_some());
+}

@@ -867,3 +867,97 @@ async fn malformed_requests_get_validation_errors() {
         Some("Stream nope under account 000000000000 not found.")
     );
 }
+
+#[tokio::test]
+async fn encryption_and_capacity_mode_change_through_updating() {
+    let local = common::start_with(
+        Profile {
+            stream_ready_ms: 100,
+            ..Profile::instant()
+        },
+        Faults::default(),
+    )
+    .await;
+    let kinesis = client(&local);
+    create(&kinesis, "enc", 1).await;
+    poll_status(&kinesis, "enc", |s| *s == Some(StreamStatus::Active)).await;
+    kinesis
+        .start_stream_encryption()
+        .stream_name("enc")
+        .encryption_type(aws_sdk_kinesis::types::EncryptionType::Kms)
+        .key_id("alias/aws/kinesis")
+        .send()
+        .await
+        .unwrap();
+    let seen = poll_status(&kinesis, "enc", |s| *s == Some(StreamStatus::Active)).await;
+    assert_eq!(seen[0], Some(StreamStatus::Updating));
+    let summary = kinesis
+        .describe_stream_summary()
+        .stream_name("enc")
+        .send()
+        .await
+        .unwrap();
+    let summary = summary.stream_description_summary().unwrap();
+    assert_eq!(
+        summary.encryption_type(),
+        Some(&aws_sdk_kinesis::types::EncryptionType::Kms)
+    );
+    assert_eq!(summary.key_id(), Some("alias/aws/kinesis"));
+
+    let arn = summary.stream_arn().to_owned();
+    let on_demand = StreamModeDetails::builder()
+        .stream_mode(StreamMode::OnDemand)
+        .build()
+        .unwrap();
+    kinesis
+        .update_stream_mode()
+        .stream_arn(&arn)
+        .stream_mode_details(on_demand.clone())
+        .send()
+        .await
+        .unwrap();
+    let seen = poll_status(&kinesis, "enc", |s| *s == Some(StreamStatus::Active)).await;
+    assert_eq!(seen[0], Some(StreamStatus::Updating));
+    let summary = kinesis
+        .describe_stream_summary()
+        .stream_name("enc")
+        .send()
+        .await
+        .unwrap();
+    let summary = summary.stream_description_summary().unwrap();
+    assert_eq!(
+        summary.stream_mode_details().map(|d| d.stream_mode().clone()),
+        Some(StreamMode::OnDemand)
+    );
+    let err = kinesis
+        .update_stream_mode()
+        .stream_arn(&arn)
+        .stream_mode_details(on_demand)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&err), "ResourceInUseException");
+
+    kinesis
+        .stop_stream_encryption()
+        .stream_name("enc")
+        .encryption_type(aws_sdk_kinesis::types::EncryptionType::Kms)
+        .key_id("alias/aws/kinesis")
+        .send()
+        .await
+        .unwrap();
+    poll_status(&kinesis, "enc", |s| *s == Some(StreamStatus::Active)).await;
+    let summary = kinesis
+        .describe_stream_summary()
+        .stream_name("enc")
+        .send()
+        .await
+        .unwrap();
+    let summary = summary.stream_description_summary().unwrap();
+    assert_eq!(
+        summary.encryption_type(),
+        Some(&aws_sdk_kinesis::types::EncryptionType::None)
+    );
+    assert_eq!(summary.key_id(), None);
+}

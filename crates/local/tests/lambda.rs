@@ -761,6 +761,101 @@ async fn tags_are_added_listed_and_removed() {
     local.shutdown().await;
 }
 
+#[tokio::test]
+async fn reserved_concurrency_is_put_shown_by_get_function_and_deleted() {
+    let local = common::start().await;
+    let c = clients(&local);
+    let role = role(&c, "fn-role", TRUST_LAMBDA).await;
+    function(&c, "reserved", &role).await;
+    function(&c, "greedy", &role).await;
+    let got = c
+        .lambda
+        .get_function()
+        .function_name("reserved")
+        .send()
+        .await
+        .unwrap();
+    assert!(got.concurrency().is_none());
+    let put = c
+        .lambda
+        .put_function_concurrency()
+        .function_name("reserved")
+        .reserved_concurrent_executions(5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.reserved_concurrent_executions(), Some(5));
+    let got = c
+        .lambda
+        .get_function()
+        .function_name("reserved")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.concurrency().and_then(|c| c.reserved_concurrent_executions()),
+        Some(5)
+    );
+    let conc = c
+        .lambda
+        .get_function_concurrency()
+        .function_name("reserved")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conc.reserved_concurrent_executions(), Some(5));
+
+    // At least 100 of the account's 1,000 stay unreserved.
+    let err = c
+        .lambda
+        .put_function_concurrency()
+        .function_name("greedy")
+        .reserved_concurrent_executions(896)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("InvalidParameterValueException"));
+    assert!(
+        err.message().unwrap().contains("minimum value of [100]"),
+        "{err:?}"
+    );
+
+    c.lambda
+        .delete_function_concurrency()
+        .function_name("reserved")
+        .send()
+        .await
+        .unwrap();
+    let got = c
+        .lambda
+        .get_function()
+        .function_name("reserved")
+        .send()
+        .await
+        .unwrap();
+    assert!(got.concurrency().is_none());
+    let conc = c
+        .lambda
+        .get_function_concurrency()
+        .function_name("reserved")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conc.reserved_concurrent_executions(), None);
+    let err = c
+        .lambda
+        .put_function_concurrency()
+        .function_name("ghost")
+        .reserved_concurrent_executions(1)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    local.shutdown().await;
+}
+
 // ---- event source mappings ----
 
 #[tokio::test]

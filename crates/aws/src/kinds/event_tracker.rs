@@ -1,66 +1,257 @@
-//! `event_tracker`: not implemented yet.
+//! `personalize_event_tracker`: the event tracker whose tracking ID the forwarder sends
+//! events with. A dataset group holds at most one, and a tracker cannot be updated.
+//!
+//! Fields compared: `name`, `dataset_group` (its ARN), `tags.<key>`, and `status` (present
+//! only when it failed to create or is being deleted). A new name or group replaces it.
+//!
+//! Found by its dataset group first: because a group holds one tracker, the tracker to
+//! replace after a rename is the one in our group that carries our tags, not the one with the
+//! new name (which does not exist yet). Without a known group, or when the group holds none
+//! of ours, it is found by name.
 
+use super::dataset_group::{
+    STATUS_REASON, Thing, delete_and_wait, personalize_tags, put_status_field, resource_tags, retag,
+    wait_active,
+};
+use super::iam_role::put_tag_fields;
 use crate::Aws;
-use personalize_stack_core::engine::{Attrs, Desired, FieldChange, Observed, ProviderError, Resolver};
+use personalize_stack_core::engine::{
+    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+};
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::event_tracker::EventTracker;
 
-fn todo() -> ProviderError {
-    ProviderError::new(
-        "event_tracker",
-        "NotImplemented",
-        "this kind is not implemented yet",
-    )
+/// Desired fields.
+///
+/// # Errors
+/// None today; the signature is shared by every kind.
+pub fn desired(
+    aws: &Aws,
+    r: &Resource,
+    spec: &EventTracker,
+    refs: &Resolver,
+) -> Result<Desired, ProviderError> {
+    let mut fields = Fields::new();
+    fields.insert("name".into(), spec.name.clone());
+    fields.insert("dataset_group".into(), refs.text(&spec.dataset_group));
+    put_tag_fields(&mut fields, &aws.tags_for(r, &spec.tags));
+    let cannot = "an event tracker cannot be updated".to_owned();
+    Ok(Desired {
+        fields,
+        replace_on: [
+            ("name".to_owned(), cannot.clone()),
+            ("dataset_group".to_owned(), cannot),
+            ("status".to_owned(), STATUS_REASON.to_owned()),
+        ]
+        .into(),
+    })
 }
 
-/// Desired fields.
-pub fn desired(
-    _aws: &Aws,
-    _r: &Resource,
-    _spec: &EventTracker,
-    _refs: &Resolver,
-) -> Result<Desired, ProviderError> {
-    Err(todo())
+/// Event trackers (name, ARN), of dataset group `group` or of the whole account and region.
+pub(crate) async fn list_trackers(
+    aws: &Aws,
+    group: Option<&str>,
+) -> Result<Vec<(String, String)>, ProviderError> {
+    let p = &aws.clients.personalize;
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = aws
+            .call("ListEventTrackers", || {
+                p.list_event_trackers()
+                    .set_dataset_group_arn(group.map(str::to_owned))
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        found.extend(
+            out.event_trackers()
+                .iter()
+                .filter_map(|t| Some((t.name()?.to_owned(), t.event_tracker_arn()?.to_owned()))),
+        );
+        match out.next_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return Ok(found),
+        }
+    }
+}
+
+/// The tracker this resource is, if any: (ARN, owned).
+async fn find(
+    aws: &Aws,
+    r: &Resource,
+    spec: &EventTracker,
+    refs: &Resolver,
+) -> Result<Option<(String, bool)>, ProviderError> {
+    if let Ok(group) = refs.known(&spec.dataset_group) {
+        let in_group = list_trackers(aws, Some(&group)).await?;
+        let mut foreign = None;
+        for (name, arn) in in_group {
+            if aws.owns(r, &resource_tags(aws, &arn).await?) {
+                return Ok(Some((arn, true)));
+            }
+            // The group's one tracker is someone else's: it blocks ours whatever its name.
+            if foreign.is_none() || name == spec.name {
+                foreign = Some(arn);
+            }
+        }
+        if let Some(arn) = foreign {
+            return Ok(Some((arn, false)));
+        }
+    }
+    let Some((_, arn)) = list_trackers(aws, None)
+        .await?
+        .into_iter()
+        .find(|(name, _)| *name == spec.name)
+    else {
+        return Ok(None);
+    };
+    let owned = aws.owns(r, &resource_tags(aws, &arn).await?);
+    Ok(Some((arn, owned)))
 }
 
 /// Observes it.
+///
+/// # Errors
+/// A read call failed.
 pub async fn observe(
-    _aws: &Aws,
-    _r: &Resource,
-    _spec: &EventTracker,
-    _refs: &Resolver,
+    aws: &Aws,
+    r: &Resource,
+    spec: &EventTracker,
+    refs: &Resolver,
 ) -> Result<Option<Observed>, ProviderError> {
-    Err(todo())
+    let Some((arn, owned)) = find(aws, r, spec, refs).await? else {
+        return Ok(None);
+    };
+    let p = &aws.clients.personalize;
+    let described = match aws
+        .call("DescribeEventTracker", || {
+            p.describe_event_tracker().event_tracker_arn(&arn).send()
+        })
+        .await
+    {
+        Ok(out) => out.event_tracker,
+        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) => return Err(e),
+    };
+    let Some(tracker) = described else {
+        return Ok(None);
+    };
+    let name = tracker.name().unwrap_or_default().to_owned();
+    let mut attrs: Attrs = [("arn".to_owned(), arn.clone()), ("name".to_owned(), name.clone())].into();
+    if let Some(id) = tracker.tracking_id() {
+        attrs.insert("tracking_id".into(), id.to_owned());
+    }
+    if !owned {
+        return Ok(Some(Observed {
+            id: arn,
+            owned,
+            fields: Fields::new(),
+            attrs,
+        }));
+    }
+    let mut fields = Fields::new();
+    fields.insert("name".into(), name);
+    fields.insert(
+        "dataset_group".into(),
+        tracker.dataset_group_arn().unwrap_or_default().to_owned(),
+    );
+    put_status_field(&mut fields, tracker.status().unwrap_or_default());
+    put_tag_fields(&mut fields, &resource_tags(aws, &arn).await?);
+    Ok(Some(Observed {
+        id: arn,
+        owned,
+        fields,
+        attrs,
+    }))
 }
 
-/// Creates it.
+/// Creates it and waits until it is ACTIVE (its tracking ID is only usable then).
+///
+/// # Errors
+/// An AWS call failed, the group is not known, the tracker failed to create, or the group
+/// already holds a tracker that is not ours.
 pub async fn create(
-    _aws: &Aws,
-    _r: &Resource,
-    _spec: &EventTracker,
-    _refs: &Resolver,
+    aws: &Aws,
+    r: &Resource,
+    spec: &EventTracker,
+    refs: &Resolver,
 ) -> Result<Attrs, ProviderError> {
-    Err(todo())
+    let group = refs
+        .known(&spec.dataset_group)
+        .map_err(|reference| Aws::unresolved(&reference))?;
+    let tags = personalize_tags(&aws.tags_for(r, &spec.tags))?;
+    let p = &aws.clients.personalize;
+    let created = aws
+        .call("CreateEventTracker", || {
+            p.create_event_tracker()
+                .name(&spec.name)
+                .dataset_group_arn(&group)
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await;
+    let arn = match created {
+        Ok(out) => out.event_tracker_arn().unwrap_or_default().to_owned(),
+        // A previous run created it and stopped before it was ACTIVE: adopt it if it is
+        // ours, this name and in this group.
+        Err(e) if e.code == "ResourceAlreadyExistsException" => {
+            let found = observe(aws, r, spec, refs).await?;
+            match found {
+                Some(o)
+                    if o.owned
+                        && o.fields.get("name") == Some(&spec.name)
+                        && o.fields.get("dataset_group") == Some(&group)
+                        && !o.fields.contains_key("status") =>
+                {
+                    o.id
+                }
+                _ => {
+                    return Err(e.hint(
+                        "a dataset group holds one event tracker, and tracker names are unique in a region: delete the tracker in the way or choose another name",
+                    ));
+                }
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    wait_active(aws, Thing::EventTracker, &arn).await?;
+    // The tracking ID comes from the description: an adopted tracker has no create output.
+    let Some(observed) = observe(aws, r, spec, refs).await? else {
+        return Err(ProviderError::new(
+            "DescribeEventTracker",
+            "ResourceNotFoundException",
+            format!("event tracker {arn} disappeared after it was created"),
+        ));
+    };
+    Ok(observed.attrs)
 }
 
-/// Updates it.
+/// Updates it: only its tags can change.
+///
+/// # Errors
+/// An AWS call failed.
 pub async fn update(
-    _aws: &Aws,
+    aws: &Aws,
     _r: &Resource,
     _spec: &EventTracker,
     _refs: &Resolver,
-    _observed: &Observed,
-    _changes: &[FieldChange],
+    observed: &Observed,
+    changes: &[FieldChange],
 ) -> Result<Attrs, ProviderError> {
-    Err(todo())
+    retag(aws, &observed.id, changes).await?;
+    Ok(observed.attrs.clone())
 }
 
-/// Deletes it.
+/// Deletes it and waits until it is gone.
+///
+/// # Errors
+/// An AWS call failed.
 pub async fn delete(
-    _aws: &Aws,
+    aws: &Aws,
     _r: &Resource,
     _spec: &EventTracker,
-    _observed: &Observed,
+    observed: &Observed,
 ) -> Result<(), ProviderError> {
-    Err(todo())
+    delete_and_wait(aws, Thing::EventTracker, &observed.id).await
 }

@@ -12,7 +12,7 @@ mod run;
 
 pub use model::{Action, Attrs, Desired, FieldChange, Fields, Observed, Plan, Step, UNKNOWN, diff};
 pub use resolve::Resolver;
-pub use run::{Cancel, Outcome, Progress, Report, Status, apply, destroy, plan};
+pub use run::{Cancel, Outcome, Progress, Report, Status, apply, destroy, inventory, plan};
 
 use crate::spec::Resource;
 use std::future::Future;

@@ -51,24 +51,35 @@ pub struct FieldChange {
 
 impl fmt::Display for FieldChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Long values (templates, policies) are shown around their first difference, so the
+        // edit is visible on one line.
+        let at = match (&self.old, &self.new) {
+            (Some(o), Some(n)) => o.chars().zip(n.chars()).take_while(|(a, b)| a == b).count(),
+            _ => 0,
+        };
         let show = |v: &Option<String>| match v {
-            Some(v) => shorten(v),
+            Some(v) => shorten(v, at),
             None => "(none)".to_owned(),
         };
         write!(f, "{}: {} → {}", self.field, show(&self.old), show(&self.new))
     }
 }
 
-/// A long value (a mapping template, a policy) shown on one line, cut in the middle.
-fn shorten(v: &str) -> String {
+/// A long value on one line: a window of it starting a little before character `at`.
+fn shorten(v: &str, at: usize) -> String {
     let one_line = v.replace('\n', "⏎");
     let chars: Vec<char> = one_line.chars().collect();
     if chars.len() <= 72 {
         return one_line;
     }
-    let head: String = chars[..40].iter().collect();
-    let tail: String = chars[chars.len() - 24..].iter().collect();
-    format!("{head}…{tail}")
+    let start = at.saturating_sub(24).min(chars.len().saturating_sub(72));
+    let end = (start + 72).min(chars.len());
+    let window: String = chars[start..end].iter().collect();
+    format!(
+        "{}{window}{}",
+        if start > 0 { "…" } else { "" },
+        if end < chars.len() { "…" } else { "" }
+    )
 }
 
 /// What happens to one resource.

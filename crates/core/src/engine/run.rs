@@ -156,6 +156,17 @@ async fn observe_all<P: Provider>(
     Ok((refs, observed))
 }
 
+/// What exists of every resource of `stack` (read calls only): `None` where absent.
+///
+/// # Errors
+/// An observation failed.
+pub async fn inventory<P: Provider>(
+    provider: &Arc<P>,
+    stack: &Arc<Stack>,
+) -> Result<BTreeMap<String, Option<Observed>>, ProviderError> {
+    observe_all(provider, stack).await.map(|(_, observed)| observed)
+}
+
 /// Reads what exists and diffs it against `stack`. Makes only read calls.
 ///
 /// # Errors

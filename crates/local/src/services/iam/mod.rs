@@ -10,8 +10,9 @@ mod tags;
 mod validate;
 
 use policies::{
-    attach_role_policy, delete_role_policy, detach_role_policy, get_role_policy, list_attached_role_policies,
-    list_role_policies, put_role_policy,
+    attach_role_policy, check_boundary, delete_role_permissions_boundary, delete_role_policy,
+    detach_role_policy, get_role_policy, list_attached_role_policies, list_role_policies,
+    put_role_permissions_boundary, put_role_policy,
 };
 use tags::{MAX_TAGS, list_role_tags, parse_tags, tag_role, tags_xml, too_many_tags, untag_role};
 use validate::{
@@ -42,6 +43,9 @@ pub fn handle(ctx: &Ctx<'_>, action: &str, params: &Params) -> AwsResult<String>
         "ListRoles" => list_roles(ctx, params),
         "DeleteRole" => delete_role(ctx, params),
         "UpdateAssumeRolePolicy" => update_assume_role_policy(ctx, params),
+        "UpdateRole" => update_role(ctx, params),
+        "PutRolePermissionsBoundary" => put_role_permissions_boundary(ctx, params),
+        "DeleteRolePermissionsBoundary" => delete_role_permissions_boundary(ctx, params),
         "TagRole" => tag_role(ctx, params),
         "UntagRole" => untag_role(ctx, params),
         "ListRoleTags" => list_role_tags(ctx, params),
@@ -165,6 +169,9 @@ struct Role {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     max_session_duration: u32,
+    /// ARN of the permissions boundary policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    permissions_boundary: Option<String>,
     #[serde(rename = "created_ms")]
     created_ms: u64,
     #[serde(default)]
@@ -247,6 +254,7 @@ fn create_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
     if tags.len() > MAX_TAGS {
         return Err(too_many_tags());
     }
+    let permissions_boundary = params.get("PermissionsBoundary");
     let role = Role {
         role_name: name.to_owned(),
         role_id: format!("AROA{}", unique_id_suffix()),
@@ -255,12 +263,16 @@ fn create_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
         assume_role_policy_document: trust.to_owned(),
         description: description.map(str::to_owned),
         max_session_duration,
+        permissions_boundary: permissions_boundary.map(str::to_owned),
         created_ms: ctx.now_ms,
         tags,
         inline_policies: BTreeMap::new(),
         attached_policies: Vec::new(),
     };
     ctx.store.write(|txn| {
+        if let Some(boundary) = permissions_boundary {
+            check_boundary(txn, ctx, boundary)?;
+        }
         if find_role(txn, ctx, name)?.is_some() {
             return Err(AwsError::new(
                 "EntityAlreadyExists",
@@ -344,6 +356,30 @@ fn update_assume_role_policy(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String
     })
 }
 
+/// UpdateRole: the description and the maximum session duration (each only when given).
+fn update_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
+    let name = params.required("RoleName")?;
+    validate_name(name, "roleName", 64)?;
+    let description = params.get("Description");
+    if let Some(d) = description {
+        validate_description(d)?;
+    }
+    let max_session_duration = params
+        .get("MaxSessionDuration")
+        .map(|raw| parse_max_session_duration(Some(raw)))
+        .transpose()?;
+    modify_role(ctx, name, |role| {
+        if let Some(d) = description {
+            // IAM stores an empty description as none.
+            role.description = (!d.is_empty()).then(|| d.to_owned());
+        }
+        if let Some(m) = max_session_duration {
+            role.max_session_duration = m;
+        }
+        Ok(String::new())
+    })
+}
+
 /// Which members a role's XML carries: each IAM action returns a different subset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RoleView {
@@ -368,6 +404,12 @@ fn role_xml(x: &mut Xml, role: &Role, view: RoleView) {
         .opt("Description", role.description.as_deref());
     if view != RoleView::Created {
         x.elem("MaxSessionDuration", role.max_session_duration.to_string());
+    }
+    if let Some(boundary) = &role.permissions_boundary {
+        x.wrap("PermissionsBoundary", |b| {
+            b.elem("PermissionsBoundaryType", "Policy")
+                .elem("PermissionsBoundaryArn", boundary);
+        });
     }
     if view != RoleView::Listed && !role.tags.is_empty() {
         tags_xml(x, &role.tags);

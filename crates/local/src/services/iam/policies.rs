@@ -211,6 +211,48 @@ pub(super) fn detach_role_policy(ctx: &Ctx<'_>, params: &Params) -> AwsResult<St
     })
 }
 
+/// Fails unless `arn` names a managed policy that can be a permissions boundary.
+pub(super) fn check_boundary(txn: &Txn<'_>, ctx: &Ctx<'_>, arn: &str) -> AwsResult<()> {
+    let parsed = validate_policy_arn(arn)?;
+    if !policy_exists(txn, ctx, &parsed)? {
+        return Err(AwsError::new(
+            "NoSuchEntity",
+            format!("Scope ARN: {arn} does not exist or is not attachable."),
+        )
+        .status(404));
+    }
+    Ok(())
+}
+
+pub(super) fn put_role_permissions_boundary(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
+    let name = params.required("RoleName")?;
+    validate_name(name, "roleName", 64)?;
+    let arn = params.required("PermissionsBoundary")?;
+    ctx.store.write(|txn| {
+        check_boundary(txn, ctx, arn)?;
+        let (key, mut role) = existing_role(txn, ctx, name)?;
+        role.permissions_boundary = Some(arn.to_owned());
+        txn.put(&key, &role)?;
+        Ok(String::new())
+    })
+}
+
+pub(super) fn delete_role_permissions_boundary(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
+    let name = params.required("RoleName")?;
+    validate_name(name, "roleName", 64)?;
+    modify_role(ctx, name, |role| {
+        // IAM answers NoSuchEntity when the role has no boundary to delete.
+        role.permissions_boundary.take().ok_or_else(|| {
+            AwsError::new(
+                "NoSuchEntity",
+                format!("The role with name {name} does not have a permissions boundary."),
+            )
+            .status(404)
+        })?;
+        Ok(String::new())
+    })
+}
+
 pub(super) fn list_attached_role_policies(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
     let name = params.required("RoleName")?;
     validate_name(name, "roleName", 64)?;

@@ -3,8 +3,10 @@
 //!
 //! Streams are created `CREATING` and become `ACTIVE` after the profile's `stream_ready_ms`;
 //! UpdateShardCount makes them `UPDATING` for as long, then closes the old shards and opens
-//! the new ones; DeleteStream makes them `DELETING` until `stream_delete_ms` has passed. All of
-//! it is computed from stored times when a stream is read ([`model::Stream::settled`]).
+//! the new ones (UpdateStreamMode, StartStreamEncryption and StopStreamEncryption make them
+//! `UPDATING` for as long too); DeleteStream makes them `DELETING` until `stream_delete_ms`
+//! has passed. All of it is computed from stored times when a stream is read
+//! ([`model::Stream::settled`]).
 //!
 //! Errors are Kinesis's own: `ResourceNotFoundException` "Stream X under account Y not
 //! found.", `ResourceInUseException` for a name taken or a stream not `ACTIVE`,
@@ -62,6 +64,9 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &serde_json::Value) -> AwsResult<s
         "UpdateShardCount" => streams::update_shard_count(ctx, input),
         "IncreaseStreamRetentionPeriod" => streams::change_retention(ctx, input, streams::Change::Increase),
         "DecreaseStreamRetentionPeriod" => streams::change_retention(ctx, input, streams::Change::Decrease),
+        "UpdateStreamMode" => streams::update_stream_mode(ctx, input),
+        "StartStreamEncryption" => streams::change_encryption(ctx, input, true),
+        "StopStreamEncryption" => streams::change_encryption(ctx, input, false),
         "AddTagsToStream" => tags::add_tags_to_stream(ctx, input),
         "RemoveTagsFromStream" => tags::remove_tags_from_stream(ctx, input),
         "ListTagsForStream" => tags::list_tags_for_stream(ctx, input),

@@ -53,6 +53,9 @@ pub(crate) struct Stream {
     /// Tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The KMS key of server-side encryption (`None`: not encrypted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
     /// When the stream disappears (set by DeleteStream).
     #[serde(rename = "_gone_at_ms", default, skip_serializing_if = "Option::is_none")]
     pub gone_at_ms: Option<u64>,
@@ -308,6 +311,7 @@ mod tests {
             shards: fresh_shards(2, 0, 0),
             target_shard_count: Some(3),
             tags: BTreeMap::new(),
+            kms_key_id: None,
             gone_at_ms: None,
         };
         stream = stream.settled(5);

@@ -114,6 +114,7 @@ pub(super) fn create_stream(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
             shards: model::fresh_shards(shards, 0, ctx.now_ms),
             target_shard_count: None,
             tags: tags.into_iter().collect(),
+            kms_key_id: None,
             gone_at_ms: None,
         };
         save_stream(txn, ctx, &stream)
@@ -179,7 +180,7 @@ fn check_shard_quota(ctx: &Ctx<'_>, current: usize, additional: usize) -> AwsRes
 
 /// The members DescribeStream and DescribeStreamSummary share.
 fn description_base(stream: &Stream) -> Value {
-    json!({
+    let mut out = json!({
         "StreamName": stream.name,
         "StreamARN": stream.arn,
         "StreamStatus": stream.status_now(),
@@ -187,8 +188,12 @@ fn description_base(stream: &Stream) -> Value {
         "RetentionPeriodHours": stream.retention_hours,
         "StreamCreationTimestamp": (stream.created_ms / 1000) as f64,
         "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-        "EncryptionType": "NONE",
-    })
+        "EncryptionType": if stream.kms_key_id.is_some() { "KMS" } else { "NONE" },
+    });
+    if let Some(key) = &stream.kms_key_id {
+        out["KeyId"] = key.clone().into();
+    }
+    out
 }
 
 /// The shards a reader sees: none while the stream is being created.
@@ -596,6 +601,72 @@ pub(super) fn change_retention(ctx: &Ctx<'_>, input: &Value, change: Change) -> 
             _ => {}
         }
         stream.retention_hours = u32::try_from(hours).unwrap_or(24);
+        save_stream(txn, ctx, &stream)
+    })?;
+    Ok(json!({}))
+}
+
+/// StartStreamEncryption (`on`) and StopStreamEncryption: the stream is `UPDATING` for the
+/// profile's `stream_ready_ms`, as AWS makes it while it switches encryption.
+pub(super) fn change_encryption(ctx: &Ctx<'_>, input: &Value, on: bool) -> AwsResult<Value> {
+    let mut v = Violations::default();
+    let kind = input::string(input, "EncryptionType")?;
+    let key = input::string(input, "KeyId")?;
+    v.one_of("EncryptionType", kind, true, &["NONE", "KMS"]);
+    v.text("KeyId", key, true, (1, 2048), None);
+    let name = required_stream_name(ctx, input, v)?;
+    if kind != Some("KMS") {
+        return Err(AwsError::new(
+            "InvalidArgumentException",
+            "Only KMS encryption type is supported.",
+        ));
+    }
+    let key = key.unwrap_or_default().to_owned();
+    ctx.store.write(|txn| {
+        let mut stream = load_active_stream(txn, ctx, &name)?;
+        stream.kms_key_id = on.then_some(key);
+        stream.status = model::UPDATING.to_owned();
+        stream.ready_at_ms = ctx.after(ctx.config.profile.stream_ready_ms);
+        save_stream(txn, ctx, &stream)
+    })?;
+    Ok(json!({}))
+}
+
+/// UpdateStreamMode: switches between `PROVISIONED` and `ON_DEMAND`, keeping the open shards
+/// (AWS then scales an on-demand stream itself); the stream is `UPDATING` for the profile's
+/// `stream_ready_ms`.
+pub(super) fn update_stream_mode(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
+    let mut v = Violations::default();
+    let details = input::object(input, "StreamModeDetails")?;
+    let mode = match details {
+        Some(d) => input::string(d, "StreamMode")?,
+        None => None,
+    };
+    match details {
+        None => v.missing("StreamModeDetails"),
+        Some(_) => v.one_of(
+            "StreamModeDetails.StreamMode",
+            mode,
+            true,
+            &[model::PROVISIONED, model::ON_DEMAND],
+        ),
+    }
+    let name = required_stream_name(ctx, input, v)?;
+    let mode = mode.unwrap_or_default().to_owned();
+    ctx.store.write(|txn| {
+        let mut stream = load_active_stream(txn, ctx, &name)?;
+        if stream.mode == mode {
+            return Err(AwsError::new(
+                "ResourceInUseException",
+                format!(
+                    "Stream {name} under account {} is already in {mode} mode.",
+                    ctx.account()
+                ),
+            ));
+        }
+        stream.mode = mode;
+        stream.status = model::UPDATING.to_owned();
+        stream.ready_at_ms = ctx.after(ctx.config.profile.stream_ready_ms);
         save_stream(txn, ctx, &stream)
     })?;
     Ok(json!({}))

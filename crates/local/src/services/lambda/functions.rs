@@ -9,7 +9,8 @@
 //! `SnapStart`, `RevisionId`, `LastModified` and `Tags`; and for the runtime itself:
 //! - `_code_blob`: the blob key of the zip ([`crate::store::Txn::get_blob`]);
 //! - `_created_ms`, `_ready_at_ms`: `Pending` until `_ready_at_ms`, then `Active`;
-//! - `_update_ready_at_ms`: `LastUpdateStatus` is `InProgress` until then, then `Successful`.
+//! - `_update_ready_at_ms`: `LastUpdateStatus` is `InProgress` until then, then `Successful`;
+//! - `_reserved_concurrency`: the reservation `PutFunctionConcurrency` set, if any.
 
 use super::{
     FunctionRef, body_of, conflict, function_arn, function_key, invalid, lambda_timestamp, missing,
@@ -160,7 +161,7 @@ pub(super) fn create(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse
     ))
 }
 
-/// `GetFunction`: configuration, code location and tags.
+/// `GetFunction`: configuration, code location, tags and reserved concurrency.
 pub(super) fn get(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<RestResponse> {
     let doc = ctx.store.read(|t| load(t, ctx, raw, req.query("Qualifier")))?;
     let mut out = json!({
@@ -172,6 +173,9 @@ pub(super) fn get(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<Rest
         .filter(|t| t.as_object().is_some_and(|m| !m.is_empty()))
     {
         out["Tags"] = tags.clone();
+    }
+    if let Some(n) = doc.get(super::concurrency::FIELD).and_then(Value::as_u64) {
+        out["Concurrency"] = json!({ "ReservedConcurrentExecutions": n });
     }
     Ok(RestResponse::json(200, out))
 }

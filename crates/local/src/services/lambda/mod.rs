@@ -1,4 +1,5 @@
-//! Lambda (restJson1, `/2015-03-31/...`): functions, `Invoke`, and event source mappings.
+//! Lambda (restJson1, `/2015-03-31/...`): functions, `Invoke`, event source mappings, and
+//! reserved concurrency (`concurrency`).
 //!
 //! # Running functions
 //! - `executor`: unpacks a function's zip (stored or deflated entries: `zip`, `inflate`)
@@ -29,6 +30,7 @@
 //! - Deleting a function leaves its event source mappings in place, as AWS does: they stay
 //!   until deleted and the poller finds no function behind them.
 
+mod concurrency;
 pub(crate) mod executor;
 mod functions;
 mod inflate;
@@ -65,6 +67,9 @@ pub fn handle(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
         }
         ("PUT", ["2015-03-31", "functions", name, "code"]) => functions::update_code(ctx, req, name),
         ("POST", ["2015-03-31", "functions", name, "invocations"]) => invoke::invoke(ctx, req, name),
+        ("PUT", ["2017-10-31", "functions", name, "concurrency"]) => concurrency::put(ctx, req, name),
+        ("DELETE", ["2017-10-31", "functions", name, "concurrency"]) => concurrency::delete(ctx, name),
+        ("GET", ["2019-09-30", "functions", name, "concurrency"]) => concurrency::get(ctx, name),
         ("POST", ["2015-03-31", "event-source-mappings"]) => mappings::create(ctx, req),
         ("GET", ["2015-03-31", "event-source-mappings"]) => mappings::list(ctx, req),
         ("GET", ["2015-03-31", "event-source-mappings", uuid]) => mappings::get(ctx, uuid),

@@ -1,0 +1,91 @@
+//! `destroy`: delete what this stack owns, dependents first, then look again and say
+//! exactly what is left.
+
+use super::Failure;
+use super::target;
+use super::up::summarize;
+use crate::cli::GlobalArgs;
+use crate::progress::Lines;
+use anyhow::anyhow;
+use personalize_stack_core::engine::{self, Cancel};
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::sync::Arc;
+
+/// Runs `destroy`.
+pub async fn run(global: &GlobalArgs, yes: bool, parallelism: usize) -> Result<(), Failure> {
+    let connected = target::connect(global).await?;
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::Error(anyhow!(
+                "refusing to delete without confirmation: stdin is not a terminal; pass --yes"
+            )));
+        }
+        eprint!(
+            "Delete every resource of stack `{}` on {}? [y/N] ",
+            connected.stack.name, connected.description
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Err(Failure::Error(anyhow!("cancelled; nothing was deleted")));
+        }
+    }
+    let (cancel, trip) = Cancel::new();
+    let interrupts = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupted: finishing the deletions in flight. Ctrl-C again to stop at once.");
+            trip();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let lines = Arc::new(Lines::new(&connected.stack, global.quiet));
+    let report = engine::destroy(
+        Arc::clone(&connected.aws),
+        Arc::clone(&connected.stack),
+        parallelism,
+        lines,
+        cancel,
+    )
+    .await
+    .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+    interrupts.abort();
+    summarize(&report);
+    // Look again: only a fresh scan proves what is left.
+    let left = engine::inventory(&connected.aws, &connected.stack)
+        .await
+        .map_err(|e| Failure::Error(anyhow!("re-scan failed: {e}")))?;
+    let ours: Vec<String> = left
+        .iter()
+        .filter_map(|(logical, o)| {
+            o.as_ref()
+                .filter(|o| o.owned)
+                .map(|o| format!("{logical} (`{}`)", o.id))
+        })
+        .collect();
+    let foreign: Vec<String> = left
+        .iter()
+        .filter_map(|(logical, o)| {
+            o.as_ref()
+                .filter(|o| !o.owned)
+                .map(|o| format!("{logical}: `{}`", o.id))
+        })
+        .collect();
+    for f in &foreign {
+        eprintln!("left alone (not this stack's): {f}");
+    }
+    if ours.is_empty() && report.ok() {
+        println!(
+            "Nothing of stack `{}` is left on {}.",
+            connected.stack.name, connected.description
+        );
+        Ok(())
+    } else {
+        for o in &ours {
+            println!("still there: {o}");
+        }
+        Err(Failure::Reported)
+    }
+}

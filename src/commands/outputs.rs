@@ -1,0 +1,101 @@
+//! `outputs`: what a deployed stack gives its users, read from what exists.
+
+use super::Failure;
+use super::target;
+use crate::cli::{GlobalArgs, Output};
+use anyhow::anyhow;
+use personalize_stack_core::Stack;
+use personalize_stack_core::engine::{self, Attrs};
+use personalize_stack_core::spec::kinds::Kind;
+use std::collections::BTreeMap;
+
+/// One output line.
+pub struct Item {
+    /// `api.url`.
+    pub name: String,
+    /// The value.
+    pub value: String,
+    /// Masked unless `--show-secrets`.
+    pub secret: bool,
+}
+
+/// The outputs of `stack` given its resources' attributes.
+pub fn collect(stack: &Stack, attrs: &BTreeMap<String, Attrs>) -> Vec<Item> {
+    let mut items = Vec::new();
+    for resource in stack.resources.values() {
+        let Some(a) = attrs.get(&resource.logical) else {
+            continue;
+        };
+        let wanted: &[(&str, bool)] = match resource.kind {
+            Kind::RestApi => &[("url", false), ("api_key", true), ("id", false)],
+            Kind::EventTracker => &[("tracking_id", false), ("arn", false)],
+            Kind::KinesisStream => &[("arn", false)],
+            Kind::LambdaFunction => &[("arn", false)],
+            Kind::DatasetGroup => &[("arn", false)],
+            Kind::IamRole => &[("arn", false)],
+        };
+        for (attr, secret) in wanted {
+            if let Some(v) = a.get(*attr) {
+                items.push(Item {
+                    name: format!("{}.{attr}", resource.logical),
+                    value: v.clone(),
+                    secret: *secret,
+                });
+            }
+        }
+    }
+    items
+}
+
+/// `abcd…` (4 characters shown).
+pub fn mask(value: &str) -> String {
+    let shown: String = value.chars().take(4).collect();
+    format!("{shown}… (hidden; --show-secrets shows it)")
+}
+
+/// Prints `items`.
+pub fn print(global: &GlobalArgs, items: &[Item], show_secrets: bool) {
+    let shown = |i: &Item| {
+        if i.secret && !show_secrets {
+            mask(&i.value)
+        } else {
+            i.value.clone()
+        }
+    };
+    match global.output {
+        Output::Json => {
+            let map: serde_json::Map<String, serde_json::Value> = items
+                .iter()
+                .map(|i| (i.name.clone(), serde_json::Value::String(shown(i))))
+                .collect();
+            println!("{:#}", serde_json::Value::Object(map));
+        }
+        Output::Text => {
+            let width = items.iter().map(|i| i.name.len()).max().unwrap_or(0);
+            for i in items {
+                println!("{:<width$}  {}", i.name, shown(i));
+            }
+        }
+    }
+}
+
+/// Runs `outputs`.
+pub async fn run(global: &GlobalArgs, show_secrets: bool) -> Result<(), Failure> {
+    let connected = target::connect(global).await?;
+    let found = engine::inventory(&connected.aws, &connected.stack)
+        .await
+        .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+    let attrs: BTreeMap<String, Attrs> = found
+        .into_iter()
+        .filter_map(|(k, o)| o.filter(|o| o.owned).map(|o| (k, o.attrs)))
+        .collect();
+    if attrs.is_empty() {
+        return Err(Failure::Error(anyhow!(
+            "nothing of stack `{}` exists on {}: run `up` first",
+            connected.stack.name,
+            connected.description
+        )));
+    }
+    print(global, &collect(&connected.stack, &attrs), show_secrets);
+    Ok(())
+}

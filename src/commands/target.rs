@@ -1,0 +1,161 @@
+//! Where `plan`, `up`, `destroy` and `outputs` act: the local runtime (`--local`), any
+//! endpoint (`--endpoint-url`), or AWS through the normal credential chain.
+
+use super::Failure;
+use super::local::default_data_dir;
+use crate::cli::GlobalArgs;
+use anyhow::{Context as _, anyhow};
+use personalize_stack_aws::{Aws, RetryPolicy, Settings, Target};
+use personalize_stack_core::{LoadOptions, Stack};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The account the local runtime acts in when `--local` supplies credentials (its access key
+/// id is these 12 digits).
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+
+/// The file in the data dir where a serving `personalize-stack local` writes its URL.
+pub const ENDPOINT_FILE: &str = "endpoint";
+
+/// A connected target, keeping an embedded runtime alive while in use.
+pub struct Connected {
+    /// The provider, for the stack.
+    pub aws: Arc<Aws>,
+    /// The stack, loaded with the target's account id.
+    pub stack: Arc<Stack>,
+    /// Where it is (for messages).
+    pub description: String,
+    /// The embedded runtime, when `--local` started one: held so it serves until the
+    /// command ends.
+    pub _embedded: Option<personalize_stack_local::Running>,
+}
+
+/// Connects to the target and loads the stack for its account.
+pub async fn connect(global: &GlobalArgs) -> Result<Connected, Failure> {
+    // Validate offline first: a broken stack file never costs an API call.
+    let offline = super::load_stack(global)?;
+    let (endpoint, credentials, embedded, description) = if global.local {
+        let (endpoint, embedded) = local_endpoint(&global.file).await?;
+        let description = match &embedded {
+            Some(_) => format!(
+                "local runtime (embedded, state in `{}`)",
+                default_data_dir(&global.file).display()
+            ),
+            None => format!("local runtime at {endpoint}"),
+        };
+        (
+            Some(endpoint),
+            Some((LOCAL_ACCOUNT.to_owned(), "local".to_owned())),
+            embedded,
+            description,
+        )
+    } else if let Some(url) = &global.endpoint_url {
+        (Some(url.clone()), None, None, format!("endpoint {url}"))
+    } else {
+        (None, None, None, "AWS".to_owned())
+    };
+    let target = Target {
+        endpoint_url: endpoint,
+        region: offline.region.clone(),
+        profile: global.profile.clone(),
+        credentials,
+    };
+    let aws = personalize_stack_aws::connect(&target, settings(global))
+        .await
+        .map_err(|e| Failure::Error(anyhow!("cannot connect to {description}: {e}")))?;
+    let stack = load_for_account(global, &aws.account)?;
+    let aws = aws.for_stack(&stack);
+    let description = format!("{description}, account {}, region {}", aws.account, aws.region);
+    Ok(Connected {
+        aws: Arc::new(aws),
+        stack: Arc::new(stack),
+        description,
+        _embedded: embedded,
+    })
+}
+
+/// The stack with `${account_id}` bound to the target's account.
+fn load_for_account(global: &GlobalArgs, account: &str) -> Result<Stack, Failure> {
+    let source = std::fs::read_to_string(&global.file)
+        .with_context(|| format!("cannot read the stack file `{}`", global.file.display()))?;
+    let options = LoadOptions {
+        vars: global.vars.clone(),
+        region: global.region.clone(),
+        attendee: None,
+        account_id: Some(account.to_owned()),
+    };
+    personalize_stack_core::parse(&global.file.display().to_string(), &source, &options).map_err(|d| {
+        eprint!("{}", crate::report::render_diagnostics(&d));
+        Failure::Reported
+    })
+}
+
+/// Provider settings: AWS's pace against AWS, quick polls against the local runtime.
+fn settings(global: &GlobalArgs) -> Settings {
+    let base_dir = global
+        .file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let local = global.local || global.endpoint_url.is_some();
+    let env_ms = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let mut settings = Settings {
+        base_dir,
+        // Test hook: end the process abruptly at the Nth AWS call, as `kill -9` would.
+        abort_after_calls: env_ms("PERSONALIZE_STACK_ABORT_AFTER_CALLS"),
+        ..Settings::default()
+    };
+    if local {
+        settings.poll_interval = Duration::from_millis(100);
+        settings.retry = RetryPolicy {
+            base: Duration::from_millis(50),
+            cap: Duration::from_secs(2),
+            ..RetryPolicy::default()
+        };
+    }
+    if let Some(ms) = env_ms("PERSONALIZE_STACK_POLL_INTERVAL_MS") {
+        settings.poll_interval = Duration::from_millis(ms);
+    }
+    settings
+}
+
+/// A `personalize-stack local` serving the stack's data dir, or an embedded runtime on a free
+/// loopback port over the same data dir.
+async fn local_endpoint(
+    stack_file: &Path,
+) -> Result<(String, Option<personalize_stack_local::Running>), Failure> {
+    let data_dir = default_data_dir(stack_file);
+    if let Ok(url) = std::fs::read_to_string(data_dir.join(ENDPOINT_FILE)) {
+        let url = url.trim().to_owned();
+        if is_serving(&url).await {
+            return Ok((url, None));
+        }
+    }
+    let running = personalize_stack_local::start(personalize_stack_local::Config {
+        port: 0,
+        data_dir: Some(data_dir.clone()),
+        ..personalize_stack_local::Config::default()
+    })
+    .await
+    .map_err(|e| {
+        Failure::Error(anyhow!(
+            "cannot start the local runtime over `{}`: {e}\n  hint: if `personalize-stack local` is serving it, check that its `{ENDPOINT_FILE}` file is there and it answers",
+            data_dir.display()
+        ))
+    })?;
+    Ok((running.endpoint_url(), Some(running)))
+}
+
+/// Whether a local runtime answers at `url`.
+async fn is_serving(url: &str) -> bool {
+    let Some(addr) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let addr = addr.trim_end_matches('/').to_owned();
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr)).await,
+        Ok(Ok(_))
+    )
+}

@@ -1,0 +1,161 @@
+//! `up`: plan, confirm, apply with a line per resource, print the outputs.
+
+use super::target::{self, Connected};
+use super::{Failure, outputs};
+use crate::cli::GlobalArgs;
+use crate::progress::{self, Lines};
+use anyhow::anyhow;
+use personalize_stack_core::engine::{self, Cancel, Report, Status};
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::sync::Arc;
+
+/// `up`'s options.
+pub struct Options {
+    /// Skip the confirmation.
+    pub yes: bool,
+    /// Steps at once.
+    pub parallelism: usize,
+}
+
+/// Runs `up`.
+pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> {
+    let connected = target::connect(global).await?;
+    let plan = engine::plan(&connected.aws, &connected.stack)
+        .await
+        .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+    if !global.quiet {
+        eprintln!("Target: {}", connected.description);
+        eprintln!("{plan}");
+    }
+    if plan.blocked().next().is_some() {
+        return Err(Failure::Error(anyhow!(
+            "resources of this stack's names exist without its tags (marked `blocked` above); nothing was changed"
+        )));
+    }
+    let report = if plan.has_changes() {
+        confirm(options.yes)?;
+        let report = apply(global, &connected, options.parallelism).await?;
+        summarize(&report);
+        if !report.ok() {
+            return Err(Failure::Reported);
+        }
+        report
+    } else {
+        if !global.quiet {
+            eprintln!("Nothing to change.");
+        }
+        let found = engine::inventory(&connected.aws, &connected.stack)
+            .await
+            .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+        Report {
+            attrs: found
+                .into_iter()
+                .filter_map(|(k, o)| o.map(|o| (k, o.attrs)))
+                .collect(),
+            ..Report::default()
+        }
+    };
+    if global.verbose {
+        eprintln!("{} AWS calls", connected.aws.calls().len());
+    }
+    outputs::print(global, &outputs::collect(&connected.stack, &report.attrs), false);
+    Ok(())
+}
+
+/// Asks before changing anything; without a terminal, only `--yes` may proceed.
+fn confirm(yes: bool) -> Result<(), Failure> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Failure::Error(anyhow!(
+            "refusing to change resources without confirmation: stdin is not a terminal; pass --yes"
+        )));
+    }
+    eprint!("Apply these changes? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::Error(anyhow!("cancelled; nothing was changed")))
+    }
+}
+
+/// Applies with progress lines and a two-stage Ctrl-C: the first lets steps in flight finish
+/// and starts nothing new; the second exits at once (re-running `up` converges either way).
+pub async fn apply(
+    global: &GlobalArgs,
+    connected: &Connected,
+    parallelism: usize,
+) -> Result<Report, Failure> {
+    let (cancel, trip) = Cancel::new();
+    let interrupts = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "\nInterrupted: finishing the steps in flight, starting nothing new. Ctrl-C again to stop at once."
+            );
+            trip();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("Stopped. Run the same command again to converge.");
+                std::process::exit(130);
+            }
+        }
+    });
+    let lines = Arc::new(Lines::new(&connected.stack, global.quiet));
+    let report = engine::apply(
+        Arc::clone(&connected.aws),
+        Arc::clone(&connected.stack),
+        parallelism,
+        lines,
+        cancel,
+    )
+    .await
+    .map_err(|e| Failure::Error(anyhow!("{e}")));
+    interrupts.abort();
+    report
+}
+
+/// Done / failed / not started, and why.
+pub fn summarize(report: &Report) {
+    let pick = |f: fn(&Status) -> bool| -> Vec<String> {
+        report
+            .outcomes
+            .iter()
+            .filter(|o| f(&o.status))
+            .map(|o| o.logical.clone())
+            .collect()
+    };
+    let done = pick(|s| matches!(s, Status::Done(_) | Status::Unchanged | Status::Absent));
+    let failed = pick(|s| matches!(s, Status::Failed(_)));
+    let not_started = pick(|s| matches!(s, Status::NotStarted(_)));
+    eprintln!(
+        "\nDone: {}; failed: {}; not started: {}{}",
+        list(&done),
+        list(&failed),
+        list(&not_started),
+        if report.cancelled { " (interrupted)" } else { "" }
+    );
+    for o in &report.outcomes {
+        if let Status::Failed(_) = &o.status {
+            eprintln!(
+                "error: {} ({}): {}",
+                o.logical,
+                o.kind,
+                progress::describe(&o.status)
+            );
+        }
+    }
+    if !report.ok() {
+        eprintln!("Run the same command again to continue: it picks up from what exists.");
+    }
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}

@@ -1,0 +1,470 @@
+//! `plan`, `up`, `destroy` and `outputs` as a user runs them, on the shipped `stack.yaml`,
+//! against the local runtime (`--local`: embedded, or a `personalize-stack local` serving the
+//! stack's data dir).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A scratch directory holding a copy of the shipped stack (its `crate: lambda` made absolute).
+struct Workdir {
+    dir: PathBuf,
+}
+
+impl Workdir {
+    fn new(name: &str) -> Workdir {
+        let dir = std::env::temp_dir().join(format!("ps-reconcile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let stack = std::fs::read_to_string(root.join("stack.yaml")).unwrap().replace(
+            "code: { crate: lambda }",
+            &format!("code: {{ crate: \"{}\" }}", root.join("lambda").display()),
+        );
+        std::fs::write(dir.join("stack.yaml"), stack).unwrap();
+        Workdir { dir }
+    }
+
+    fn stack_file(&self) -> PathBuf {
+        self.dir.join("stack.yaml")
+    }
+
+    /// Rewrites the stack file.
+    fn edit(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.stack_file()).unwrap();
+        assert!(text.contains(from), "the stack has no `{from}`");
+        std::fs::write(self.stack_file(), text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// Runs the CLI with `args` on this stack, `--local`.
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_personalize-stack"));
+        command
+            .arg("-f")
+            .arg(self.stack_file())
+            .arg("--local")
+            .args(args)
+            .stdin(Stdio::null())
+            .env("PERSONALIZE_STACK_POLL_INTERVAL_MS", "20");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    }
+
+    /// Runs and asserts exit 0.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed:\n{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The JSON `plan --output json` prints.
+fn plan_json(w: &Workdir) -> serde_json::Value {
+    let out = w.run(&["plan", "--output", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn step<'a>(plan: &'a serde_json::Value, logical: &str) -> &'a serde_json::Value {
+    plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["logical"] == logical)
+        .unwrap()
+}
+
+fn changed_fields(step: &serde_json::Value) -> Vec<String> {
+    step["changes"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|c| c["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn up_converges_from_nothing_and_a_second_plan_only_reads() {
+    let w = Workdir::new("converge");
+    let out = w.run(&["up", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("api.url"),
+        "outputs name the invoke URL:\n{stdout}"
+    );
+    assert!(stdout.contains("tracker.tracking_id"), "{stdout}");
+    assert!(stdout.contains("hidden"), "the API key is masked:\n{stdout}");
+
+    let again = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let plan = plan_json(&w);
+    assert_eq!(plan["changes"], false, "{plan:#}");
+    let calls: Vec<String> = plan["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().trim_start_matches("apigateway:").to_owned())
+        .collect();
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.starts_with("Get") || c.starts_with("Describe") || c.starts_with("List")),
+        "plan made only read calls: {calls:?}"
+    );
+    eprintln!("no-op plan: {} AWS calls", calls.len());
+
+    let outputs: serde_json::Value =
+        serde_json::from_str(&w.ok(&["outputs", "--output", "json", "--show-secrets"])).unwrap();
+    assert!(outputs["api.url"].as_str().unwrap().contains("/_user_request_"));
+    assert!(!outputs["api.api_key"].as_str().unwrap().contains("hidden"));
+
+    w.ok(&["destroy", "--yes"]);
+}
+
+#[test]
+fn plan_refuses_nothing_but_up_without_yes_and_without_a_terminal_refuses() {
+    let w = Workdir::new("confirm");
+    let out = w.run(&["up"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--yes"),
+        "{}",
+        text(&out)
+    );
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "changes pending: {}", text(&plan));
+}
+
+#[test]
+fn template_batch_size_and_tracker_changes_are_planned_and_applied() {
+    let w = Workdir::new("changes");
+    w.ok(&["up", "--yes"]);
+
+    // The PutRecords template: the route changes and a new deployment is planned.
+    w.edit(
+        "\"PartitionKey\": \"$record.PartitionKey\"",
+        "\"PartitionKey\": \"$record.PartitionKey\", \"ExplicitHashKey\": \"1\"",
+    );
+    let plan = plan_json(&w);
+    let api = step(&plan, "api");
+    assert_eq!(api["action"], "update", "{plan:#}");
+    let fields = changed_fields(api);
+    assert!(fields.iter().any(|f| f.contains("/records")), "{fields:?}");
+    assert!(
+        fields.iter().any(|f| f == "deployment"),
+        "a new deployment: {fields:?}"
+    );
+    w.ok(&["up", "--yes"]);
+    assert_eq!(plan_json(&w)["changes"], false);
+
+    // The batch size: the mapping is updated in place.
+    w.edit("batch_size: 100", "batch_size: 200");
+    let plan = plan_json(&w);
+    let forwarder = step(&plan, "forwarder");
+    assert_eq!(forwarder["action"], "update", "{plan:#}");
+    let change = forwarder["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "trigger.batch_size")
+        .unwrap();
+    assert_eq!(
+        (change["old"].as_str(), change["new"].as_str()),
+        (Some("100"), Some("200"))
+    );
+    w.ok(&["up", "--yes"]);
+    assert_eq!(plan_json(&w)["changes"], false);
+
+    // Renaming the tracker replaces it, and the function's TRACKING_ID follows.
+    let before: serde_json::Value = serde_json::from_str(&w.ok(&["outputs", "--output", "json"])).unwrap();
+    w.edit("name: ${stack}-event-tracker", "name: ${stack}-tracker-2");
+    let plan = plan_json(&w);
+    assert_eq!(step(&plan, "tracker")["action"], "replace", "{plan:#}");
+    w.ok(&["up", "--yes"]);
+    assert_eq!(
+        plan_json(&w)["changes"],
+        false,
+        "the function follows the new tracking id"
+    );
+    let after: serde_json::Value = serde_json::from_str(&w.ok(&["outputs", "--output", "json"])).unwrap();
+    assert_ne!(before["tracker.tracking_id"], after["tracker.tracking_id"]);
+
+    w.ok(&["destroy", "--yes"]);
+}
+
+/// A `personalize-stack local` serving the work dir's data dir (so `--local` connects to it);
+/// killed when dropped.
+struct Server {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Server {
+    fn start(w: &Workdir, extra: &[&str]) -> Server {
+        use std::io::BufRead as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+            .arg("-f")
+            .arg(w.stack_file())
+            .args(["local", "--port", "0", "--latency", "instant", "--quiet"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Server {
+            child,
+            endpoint: line.trim().to_owned(),
+        }
+    }
+
+    /// `GET /_local/resources` for the local account.
+    fn resources(&self) -> serde_json::Value {
+        use std::io::{Read as _, Write as _};
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /_local/resources?account=000000000000 HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let start = body.find('{').unwrap();
+        let end = body.rfind('}').unwrap();
+        serde_json::from_str(&body[start..=end]).unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every resource listed, as `service/kind/id`.
+fn resource_ids(listing: &serde_json::Value) -> Vec<String> {
+    listing["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}",
+                r["service"].as_str().unwrap(),
+                r["kind"].as_str().unwrap(),
+                r["id"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_foreign_stream_of_the_same_name_stops_up_and_survives_destroy() {
+    let w = Workdir::new("foreign");
+    let server = Server::start(&w, &[]);
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&server.endpoint)
+        .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+            aws_sdk_sts::config::Credentials::new("000000000000", "s", None, None, "test"),
+        ))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    let kinesis = aws_sdk_kinesis::Client::new(&sdk);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(
+            kinesis
+                .create_stream()
+                .stream_name("PutEvent-datastream")
+                .shard_count(1)
+                .send(),
+        )
+        .unwrap();
+
+    let out = w.run(&["up", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("PutEvent-datastream"),
+        "the error names it:\n{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+
+    let destroyed = w.run(&["destroy", "--yes"]);
+    assert!(
+        String::from_utf8_lossy(&destroyed.stderr).contains("not this stack's"),
+        "{}",
+        text(&destroyed)
+    );
+    let summary = runtime
+        .block_on(
+            kinesis
+                .describe_stream_summary()
+                .stream_name("PutEvent-datastream")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(
+        summary.stream_description_summary().unwrap().stream_name(),
+        "PutEvent-datastream",
+        "the foreign stream is untouched"
+    );
+}
+
+#[test]
+fn up_converges_under_throttling_and_slow_iam_propagation() {
+    let w = Workdir::new("faults");
+    let server = Server::start(&w, &["--throttle", "0.2", "--iam-propagation-ms", "10000"]);
+    let out = w.run(&["up", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    drop(server);
+    // Without faults, nothing is left to change.
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    w.ok(&["destroy", "--yes"]);
+}
+
+/// What exists, as sorted `service/kind` (ids differ between runs; counts must not).
+fn inventory(w: &Workdir) -> Vec<String> {
+    let server = Server::start(w, &[]);
+    let mut kinds: Vec<String> = resource_ids(&server.resources())
+        .into_iter()
+        .map(|id| id.rsplitn(2, '/').nth(1).unwrap_or_default().to_owned())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+#[test]
+fn up_killed_at_twenty_points_always_converges_without_duplicates() {
+    let w = Workdir::new("kill");
+    // How many calls a full `up` makes, to spread the kill points over it, and what a full
+    // stack consists of.
+    let full = w.run(&["up", "--yes", "-v"]);
+    assert!(full.status.success(), "{}", text(&full));
+    let total: u64 = String::from_utf8_lossy(&full.stderr)
+        .lines()
+        .find_map(|l| l.strip_suffix(" AWS calls").and_then(|n| n.trim().parse().ok()))
+        .unwrap();
+    let complete = inventory(&w);
+    w.ok(&["destroy", "--yes"]);
+    let points: Vec<u64> = (1..=20).map(|i| 1 + (total - 1) * i / 21).collect();
+    for n in points {
+        let killed = w.run_env(
+            &["up", "--yes"],
+            &[("PERSONALIZE_STACK_ABORT_AFTER_CALLS", &n.to_string())],
+        );
+        assert!(!killed.status.success(), "aborted at call {n}: {}", text(&killed));
+        let again = w.run(&["up", "--yes"]);
+        assert!(
+            again.status.success(),
+            "re-run after a kill at call {n}: {}",
+            text(&again)
+        );
+        let plan = w.run(&["plan", "--detailed-exitcode"]);
+        assert_eq!(
+            plan.status.code(),
+            Some(0),
+            "converged after a kill at call {n}: {}",
+            text(&plan)
+        );
+        assert_eq!(
+            inventory(&w),
+            complete,
+            "after a kill at call {n}: the same resources, none twice"
+        );
+        w.ok(&["destroy", "--yes"]);
+    }
+    assert!(inventory(&w).is_empty(), "destroy after every kill left nothing");
+}
+
+#[test]
+fn destroy_after_a_half_finished_up_leaves_nothing() {
+    let w = Workdir::new("half");
+    let killed = w.run_env(&["up", "--yes"], &[("PERSONALIZE_STACK_ABORT_AFTER_CALLS", "25")]);
+    assert!(!killed.status.success(), "{}", text(&killed));
+    w.ok(&["destroy", "--yes"]);
+    let server = Server::start(&w, &[]);
+    let left = resource_ids(&server.resources());
+    assert!(left.is_empty(), "left: {left:#?}");
+}
+
+#[test]
+fn the_first_ctrl_c_finishes_steps_in_flight_and_a_rerun_converges() {
+    use std::io::BufRead as _;
+    let w = Workdir::new("ctrlc");
+    // Slow enough readiness that the interrupt lands mid-run.
+    let _server = Server::start(&w, &["--latency", "realistic", "--time-scale", "0.05"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+        .arg("-f")
+        .arg(w.stack_file())
+        .args(["--local", "up", "--yes"])
+        .env("PERSONALIZE_STACK_POLL_INTERVAL_MS", "20")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "up ended before starting: {seen}"
+        );
+        seen.push_str(&line);
+        if line.contains("tracker: creating") || line.contains("dataset_group: creating") {
+            break;
+        }
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    seen.push_str(&rest);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{seen}");
+    assert!(seen.contains("Interrupted"), "{seen}");
+    assert!(seen.contains("(interrupted)"), "{seen}");
+    assert!(
+        !seen.contains("not started: none"),
+        "the report names what did not start:\n{seen}"
+    );
+    w.ok(&["up", "--yes"]);
+    let plan = w.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
