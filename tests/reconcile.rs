@@ -357,9 +357,17 @@ fn up_converges_under_throttling_and_slow_iam_propagation() {
 /// What exists, as sorted `service/kind` (ids differ between runs; counts must not).
 fn inventory(w: &Workdir) -> Vec<String> {
     let server = Server::start(w, &[]);
-    let mut kinds: Vec<String> = resource_ids(&server.resources())
-        .into_iter()
-        .map(|id| id.rsplitn(2, '/').nth(1).unwrap_or_default().to_owned())
+    let mut kinds: Vec<String> = server.resources()["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}",
+                r["service"].as_str().unwrap(),
+                r["kind"].as_str().unwrap()
+            )
+        })
         .collect();
     kinds.sort();
     kinds
