@@ -3,8 +3,18 @@
 //! stack's data dir).
 #![allow(clippy::unwrap_used, missing_docs)]
 
+#[path = "../crates/local/tests/common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The forwarder's zip, built once per test process.
+fn forwarder_zip() -> &'static [u8] {
+    static ZIP: OnceLock<Vec<u8>> = OnceLock::new();
+    ZIP.get_or_init(common::workshop::forwarder_zip)
+}
 
 /// A scratch directory holding a copy of the shipped stack (its `crate: lambda` made absolute).
 struct Workdir {
@@ -23,6 +33,19 @@ impl Workdir {
         );
         std::fs::write(dir.join("stack.yaml"), stack).unwrap();
         Workdir { dir }
+    }
+
+    /// Like [`Workdir::new`] but with the forwarder prebuilt (`code: { zip: … }`): for tests
+    /// that run `up` many times and are not about packaging.
+    fn prebuilt(name: &str) -> Workdir {
+        let w = Workdir::new(name);
+        std::fs::write(w.dir.join("forwarder.zip"), forwarder_zip()).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        w.edit(
+            &format!("code: {{ crate: \"{}\" }}", root.join("lambda").display()),
+            "code: { zip: forwarder.zip }",
+        );
+        w
     }
 
     fn stack_file(&self) -> PathBuf {
@@ -288,7 +311,7 @@ fn resource_ids(listing: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn a_foreign_stream_of_the_same_name_stops_up_and_survives_destroy() {
-    let w = Workdir::new("foreign");
+    let w = Workdir::prebuilt("foreign");
     let server = Server::start(&w, &[]);
     let sdk = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
@@ -343,7 +366,7 @@ fn a_foreign_stream_of_the_same_name_stops_up_and_survives_destroy() {
 
 #[test]
 fn up_converges_under_throttling_and_slow_iam_propagation() {
-    let w = Workdir::new("faults");
+    let w = Workdir::prebuilt("faults");
     let server = Server::start(&w, &["--throttle", "0.2", "--iam-propagation-ms", "10000"]);
     let out = w.run(&["up", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -375,7 +398,7 @@ fn inventory(w: &Workdir) -> Vec<String> {
 
 #[test]
 fn up_killed_at_twenty_points_always_converges_without_duplicates() {
-    let w = Workdir::new("kill");
+    let w = Workdir::prebuilt("kill");
     // How many calls a full `up` makes, to spread the kill points over it, and what a full
     // stack consists of.
     let full = w.run(&["up", "--yes", "-v"]);
@@ -418,7 +441,7 @@ fn up_killed_at_twenty_points_always_converges_without_duplicates() {
 
 #[test]
 fn destroy_after_a_half_finished_up_leaves_nothing() {
-    let w = Workdir::new("half");
+    let w = Workdir::prebuilt("half");
     let killed = w.run_env(&["up", "--yes"], &[("PERSONALIZE_STACK_ABORT_AFTER_CALLS", "25")]);
     assert!(!killed.status.success(), "{}", text(&killed));
     w.ok(&["destroy", "--yes"]);
@@ -430,7 +453,7 @@ fn destroy_after_a_half_finished_up_leaves_nothing() {
 #[test]
 fn the_first_ctrl_c_finishes_steps_in_flight_and_a_rerun_converges() {
     use std::io::BufRead as _;
-    let w = Workdir::new("ctrlc");
+    let w = Workdir::prebuilt("ctrlc");
     // Slow enough readiness that the interrupt lands mid-run.
     let _server = Server::start(&w, &["--latency", "realistic", "--time-scale", "0.05"]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
@@ -475,4 +498,160 @@ fn the_first_ctrl_c_finishes_steps_in_flight_and_a_rerun_converges() {
     w.ok(&["up", "--yes"]);
     let plan = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
+
+/// `outputs --output json --show-secrets`.
+fn outputs(w: &Workdir) -> serde_json::Value {
+    serde_json::from_str(&w.ok(&["outputs", "--output", "json", "--show-secrets"])).unwrap()
+}
+
+/// The API id and the key, from the outputs.
+fn api_of(outputs: &serde_json::Value) -> (String, String) {
+    (
+        outputs["api.id"].as_str().unwrap().to_owned(),
+        outputs["api.api_key"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn server_addr(server: &Server) -> std::net::SocketAddr {
+    server.endpoint.trim_start_matches("http://").parse().unwrap()
+}
+
+/// Waits (polling, bounded) until `n` events are stored for `tracking_id`; all of them.
+fn events_when(server: &Server, tracking_id: &str, n: usize) -> Vec<serde_json::Value> {
+    let addr = server_addr(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while common::workshop::stored_event_count(addr, tracking_id) < n && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // A little longer: duplicates, if any, would arrive now.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    common::workshop::stored_events(addr, tracking_id)
+}
+
+/// The forwarder's log lines with `"msg":"<msg>"`.
+fn forwarder_log_lines(server: &Server, msg: &str) -> usize {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The runtime may be throttling: let the SDK retry.
+    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::config::Builder::from(&common::sdk_at(&server.endpoint, "000000000000"))
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(20))
+            .build(),
+    );
+    runtime.block_on(async {
+        let mut count = 0;
+        let mut token = None;
+        loop {
+            let out = logs
+                .filter_log_events()
+                .log_group_name("/aws/lambda/PutEvent-Function")
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            count += out
+                .events()
+                .iter()
+                .filter(|e| {
+                    e.message()
+                        .unwrap_or_default()
+                        .contains(&format!("\"msg\":\"{msg}\""))
+                })
+                .count();
+            token = out.next_token().map(str::to_owned);
+            if token.is_none() {
+                break count;
+            }
+        }
+    })
+}
+
+/// Deploys the shipped stack with `up --local` into a serving runtime (`extra` flags).
+fn deployed(name: &str, extra: &[&str]) -> (Workdir, Server, serde_json::Value) {
+    let w = Workdir::prebuilt(name);
+    let mut flags = vec!["--poll-interval-ms", "100"];
+    flags.extend_from_slice(extra);
+    let server = Server::start(&w, &flags);
+    let out = w.run(&["up", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let o = outputs(&w);
+    (w, server, o)
+}
+
+#[test]
+fn the_seeds_seven_records_put_through_the_deployed_api_are_stored_exactly_once() {
+    let (w, server, o) = deployed("seven", &[]);
+    let (api, key) = api_of(&o);
+    let tracking_id = o["tracker.tracking_id"].as_str().unwrap().to_owned();
+    let stack = personalize_stack_core::parse(
+        "stack.yaml",
+        &std::fs::read_to_string(w.stack_file()).unwrap(),
+        &personalize_stack_core::LoadOptions::default(),
+    )
+    .unwrap();
+    let test = stack.test.unwrap();
+    let (status, body) =
+        common::workshop::put_records(server_addr(&server), &api, Some(&key), &test.request_body());
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"FailedRecordCount\":0"), "{body}");
+    let events = events_when(&server, &tracking_id, 7);
+    assert_eq!(events.len(), 7, "exactly once each: {events:#?}");
+    for (event, record) in events.iter().zip(&test.records) {
+        assert_eq!(event["userId"], record["userid"]);
+        assert_eq!(event["event"]["itemId"], record["itemid"]);
+        assert_eq!(event["event"]["eventType"], record["event_type"]);
+        let ts: f64 = record["timestamp"].as_str().unwrap().parse().unwrap();
+        assert_eq!(event["event"]["sentAt"].as_f64(), Some(ts));
+    }
+}
+
+/// 1,000 records from 50 users, 10 of them malformed; their Kinesis bodies.
+fn thousand_with_ten_malformed() -> Vec<String> {
+    let records: Vec<serde_json::Value> = (0..1000)
+        .map(|i| {
+            let user = format!("user-{}", i % 50);
+            let data = match i {
+                // Five records that are not JSON, five without an item: ten in all.
+                i if i % 100 == 7 && i < 500 => "not json {".to_owned(),
+                i if i % 100 == 57 && i >= 500 => serde_json::json!({ "userid": user, "event_type": "click", "timestamp": 1_676_975_804 }).to_string(),
+                _ => serde_json::json!({
+                    "userid": user, "itemid": format!("item-{i}"), "timestamp": 1_676_975_804 + i, "event_type": "click"
+                })
+                .to_string(),
+            };
+            serde_json::json!({ "Data": data, "PartitionKey": user })
+        })
+        .collect();
+    records
+        .chunks(500)
+        .map(|c| serde_json::json!({ "Records": c }).to_string())
+        .collect()
+}
+
+// With 30% of PutEvents calls throttled the same flow stores duplicates (batches are
+// redelivered after partial failures): an open defect of the forwarder issue, so no test
+// claims it yet.
+fn thousand_records_flow(name: &str, extra: &[&str]) {
+    let (_w, server, o) = deployed(name, extra);
+    let (api, key) = api_of(&o);
+    let tracking_id = o["tracker.tracking_id"].as_str().unwrap().to_owned();
+    for body in thousand_with_ten_malformed() {
+        let (status, response) = common::workshop::put_records(server_addr(&server), &api, Some(&key), &body);
+        assert_eq!(status, 200, "{response}");
+        assert!(response.contains("\"FailedRecordCount\":0"), "{response}");
+    }
+    let events = events_when(&server, &tracking_id, 990);
+    let distinct: std::collections::BTreeSet<String> = events
+        .iter()
+        .map(|e| e["event"]["itemId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(events.len(), 990, "990 stored");
+    assert_eq!(distinct.len(), 990, "none duplicated");
+    assert_eq!(forwarder_log_lines(&server, "skipped"), 10, "10 reported skipped");
+}
+
+#[test]
+fn a_thousand_records_with_ten_malformed_store_990_once_and_report_10() {
+    thousand_records_flow("thousand", &[]);
 }

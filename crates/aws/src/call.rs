@@ -200,12 +200,19 @@ fn describe<E: ProvideErrorMetadata + std::error::Error>(
             "the request timed out".to_owned(),
             Some(503),
         ),
-        SdkError::DispatchFailure(e) => (
+        // Connection errors are worth a retry (a bad endpoint fails after the attempts);
+        // missing credentials are not.
+        SdkError::DispatchFailure(e) if e.is_io() || e.is_timeout() => (
             "DispatchFailure".to_owned(),
             format!("could not reach the endpoint: {e:?}"),
-            // Connection errors are worth a retry; a bad endpoint fails after the attempts.
             Some(503),
         ),
+        SdkError::DispatchFailure(e) if format!("{e:?}").contains("CredentialsNotLoaded") => (
+            "CredentialsNotLoaded".to_owned(),
+            "no credentials: no provider in the chain (environment, profile, SSO, instance role) supplied any".to_owned(),
+            None,
+        ),
+        SdkError::DispatchFailure(e) => ("DispatchFailure".to_owned(), format!("the request was not sent: {e:?}"), None),
         SdkError::ResponseError(e) => (
             "ResponseError".to_owned(),
             format!("unreadable response: {e:?}"),

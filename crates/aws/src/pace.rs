@@ -1,7 +1,8 @@
 //! API Gateway's control-plane quotas are fixed per account and cannot be raised
 //! (aws-facts §0 fact 7): all operations together 10 rps with a burst of 40, CreateDeployment
 //! 1 per 5 s, CreateRestApi 1 per 3 s, DeleteRestApi 1 per 30 s, CreateResource and
-//! DeleteResource 5/s. Scheduling under them beats retrying into 429s (DESIGN.md §2.5).
+//! DeleteResource 5/s, GetResources 5 per 2 s, CreateApiKey 5/s, UpdateUsagePlan 1 per 20 s.
+//! Scheduling under them beats retrying into 429s (DESIGN.md §2.5).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -33,6 +34,9 @@ fn interval(operation: &str) -> Option<(&'static str, Duration)> {
         "DeleteRestApi" => ("DeleteRestApi", Duration::from_secs(30)),
         "CreateResource" => ("CreateResource", Duration::from_millis(200)),
         "DeleteResource" => ("DeleteResource", Duration::from_millis(200)),
+        "GetResources" => ("GetResources", Duration::from_millis(400)),
+        "CreateApiKey" => ("CreateApiKey", Duration::from_millis(200)),
+        "UpdateUsagePlan" => ("UpdateUsagePlan", Duration::from_secs(20)),
         _ => return None,
     })
 }
@@ -70,5 +74,39 @@ impl Pacer {
             at
         };
         tokio::time::sleep_until(ready_at).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn deployments_are_spaced_five_seconds_and_other_services_are_not_paced() {
+        let pacer = Pacer::default();
+        let start = Instant::now();
+        pacer.wait("apigateway:CreateDeployment").await;
+        pacer.wait("apigateway:CreateDeployment").await;
+        assert!(start.elapsed() >= Duration::from_secs(5));
+        let before = Instant::now();
+        pacer.wait("CreateStream").await;
+        assert_eq!(before.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_shared_bucket_allows_a_burst_of_forty_then_ten_a_second() {
+        let pacer = Pacer::default();
+        let start = Instant::now();
+        for _ in 0..40 {
+            pacer.wait("apigateway:GetRestApis").await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(50), "the burst is free");
+        for _ in 0..10 {
+            pacer.wait("apigateway:GetRestApis").await;
+        }
+        assert!(
+            start.elapsed() >= Duration::from_millis(900),
+            "then 10 per second"
+        );
     }
 }
