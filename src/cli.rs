@@ -84,13 +84,13 @@ pub enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
     },
-    /// Create or update the stack, wait until it is ready, print its outputs and run the
-    /// injection test.
+    /// Create or update the stack, wait until it is ready and print its outputs (the
+    /// post-deploy injection test is not part of this build yet).
     Up {
         /// Apply without asking.
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Skip the injection test.
+        /// Skip the injection test (accepted; the test is not part of this build yet).
         #[arg(long)]
         no_test: bool,
         /// Steps run at once.
