@@ -629,9 +629,6 @@ fn thousand_with_ten_malformed() -> Vec<String> {
         .collect()
 }
 
-// With 30% of PutEvents calls throttled the same flow stores duplicates (batches are
-// redelivered after partial failures): an open defect of the forwarder issue, so no test
-// claims it yet.
 fn thousand_records_flow(name: &str, extra: &[&str]) {
     let (_w, server, o) = deployed(name, extra);
     let (api, key) = api_of(&o);
@@ -654,4 +651,9 @@ fn thousand_records_flow(name: &str, extra: &[&str]) {
 #[test]
 fn a_thousand_records_with_ten_malformed_store_990_once_and_report_10() {
     thousand_records_flow("thousand", &[]);
+}
+
+#[test]
+fn the_same_with_thirty_percent_of_calls_throttled() {
+    thousand_records_flow("throttled", &["--throttle", "0.3"]);
 }
