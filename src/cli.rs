@@ -84,21 +84,27 @@ pub enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
     },
-    /// Create or update the stack, wait until it is ready and print its outputs (the
-    /// post-deploy injection test is not part of this build yet).
+    /// Create or update the stack, wait until it is ready, print its outputs, then run the
+    /// injection test (see `test`).
     Up {
         /// Apply without asking.
         #[arg(long, short = 'y')]
         yes: bool,
-        /// Skip the injection test (accepted; the test is not part of this build yet).
+        /// Skip the injection test.
         #[arg(long)]
         no_test: bool,
+        #[command(flatten)]
+        test: TestArgs,
         /// Steps run at once.
         #[arg(long, default_value_t = 8)]
         parallelism: usize,
     },
-    /// Run the post-deploy injection test alone.
-    Test,
+    /// Run the post-deploy injection test: PUT the stack's `test` records through the
+    /// deployed API with its key, then follow them hop by hop (api, stream, trigger,
+    /// forwarder, personalize) until PutEvents has them. Prints a table (or JSON) with each
+    /// hop's timing; on failure names the hop, the likely cause and the evidence. Exit 0
+    /// only when every hop passed.
+    Test(TestArgs),
     /// Print the stack's outputs: API URL, API key, tracking ID, stream ARN.
     Outputs {
         /// Show the API key instead of masking it.
@@ -121,20 +127,15 @@ pub enum Command {
     Schema,
 }
 
-impl Command {
-    /// The command's name as typed.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Validate => "validate",
-            Command::Plan { .. } => "plan",
-            Command::Up { .. } => "up",
-            Command::Test => "test",
-            Command::Outputs { .. } => "outputs",
-            Command::Destroy { .. } => "destroy",
-            Command::Local(_) => "local",
-            Command::Schema => "schema",
-        }
-    }
+/// Options of the injection test (`test`, and `up`'s last step).
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// Send this API key instead of the stack's (to check a client's key).
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Give up after this many seconds (default: the stack's `test.timeout_s`, 120).
+    #[arg(long = "test-timeout", value_name = "SECONDS")]
+    pub timeout_s: Option<u64>,
 }
 
 /// Options of `local`.

@@ -24,21 +24,24 @@ fn main() -> ExitCode {
             Ok(true) if *detailed_exitcode => return ExitCode::from(commands::plan::CHANGES),
             other => other.map(|_| ()),
         },
-        Command::Up { yes, parallelism, .. } => with_runtime(commands::up::run(
+        Command::Up {
+            yes,
+            parallelism,
+            no_test,
+            test,
+        } => with_runtime(commands::up::run(
             &cli.global,
             &commands::up::Options {
                 yes: *yes,
                 parallelism: *parallelism,
+                test: (!*no_test).then(|| test_options(test)),
             },
         )),
+        Command::Test(test) => with_runtime(commands::test::run(&cli.global, &test_options(test))),
         Command::Destroy { yes, parallelism } => {
             with_runtime(commands::destroy::run(&cli.global, *yes, *parallelism))
         }
         Command::Outputs { show_secrets } => with_runtime(commands::outputs::run(&cli.global, *show_secrets)),
-        other => Err(Failure::Error(anyhow::anyhow!(
-            "`{}` is not implemented yet",
-            other.name()
-        ))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,6 +53,13 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+fn test_options(args: &cli::TestArgs) -> commands::test::Options {
+    commands::test::Options {
+        api_key: args.api_key.clone(),
+        timeout_s: args.timeout_s,
     }
 }
 

@@ -127,15 +127,35 @@ fn an_undeclared_var_override_is_refused() {
 }
 
 #[test]
-fn commands_of_later_issues_fail_plainly() {
-    let out = run(&["test"]);
+fn test_before_up_says_what_is_missing_and_what_to_do() {
+    let dir = std::env::temp_dir().join(format!("ps-test-before-up-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/stack.yaml")).unwrap();
+    std::fs::write(dir.join("stack.yaml"), &shipped).unwrap();
+    let test = || {
+        Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+            .arg("-f")
+            .arg(dir.join("stack.yaml"))
+            .args(["--local", "test"])
+            .output()
+            .unwrap()
+    };
+    let out = test();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr(&out).contains("`test` is not implemented yet"),
+        stderr(&out).contains("`api` is not deployed") && stderr(&out).contains("personalize-stack up"),
         "{}",
         stderr(&out)
     );
     assert!(stdout(&out).is_empty());
+
+    let (without, _) = shipped.split_once("\ntest:").unwrap();
+    std::fs::write(dir.join("stack.yaml"), without).unwrap();
+    let out = test();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no `test:` section"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

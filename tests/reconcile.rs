@@ -3,104 +3,10 @@
 //! stack's data dir).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../crates/local/tests/common/mod.rs"]
-mod common;
+mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
-
-/// The forwarder's zip, built once per test process.
-fn forwarder_zip() -> &'static [u8] {
-    static ZIP: OnceLock<Vec<u8>> = OnceLock::new();
-    ZIP.get_or_init(common::workshop::forwarder_zip)
-}
-
-/// A scratch directory holding a copy of the shipped stack (its `crate: lambda` made absolute).
-struct Workdir {
-    dir: PathBuf,
-}
-
-impl Workdir {
-    fn new(name: &str) -> Workdir {
-        let dir = std::env::temp_dir().join(format!("ps-reconcile-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let stack = std::fs::read_to_string(root.join("stack.yaml")).unwrap().replace(
-            "code: { crate: lambda }",
-            &format!("code: {{ crate: \"{}\" }}", root.join("lambda").display()),
-        );
-        std::fs::write(dir.join("stack.yaml"), stack).unwrap();
-        Workdir { dir }
-    }
-
-    /// Like [`Workdir::new`] but with the forwarder prebuilt (`code: { zip: … }`): for tests
-    /// that run `up` many times and are not about packaging.
-    fn prebuilt(name: &str) -> Workdir {
-        let w = Workdir::new(name);
-        std::fs::write(w.dir.join("forwarder.zip"), forwarder_zip()).unwrap();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        w.edit(
-            &format!("code: {{ crate: \"{}\" }}", root.join("lambda").display()),
-            "code: { zip: forwarder.zip }",
-        );
-        w
-    }
-
-    fn stack_file(&self) -> PathBuf {
-        self.dir.join("stack.yaml")
-    }
-
-    /// Rewrites the stack file.
-    fn edit(&self, from: &str, to: &str) {
-        let text = std::fs::read_to_string(self.stack_file()).unwrap();
-        assert!(text.contains(from), "the stack has no `{from}`");
-        std::fs::write(self.stack_file(), text.replacen(from, to, 1)).unwrap();
-    }
-
-    /// Runs the CLI with `args` on this stack, `--local`.
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_env(args, &[])
-    }
-
-    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_personalize-stack"));
-        command
-            .arg("-f")
-            .arg(self.stack_file())
-            .arg("--local")
-            .args(args)
-            .stdin(Stdio::null())
-            .env("PERSONALIZE_STACK_POLL_INTERVAL_MS", "20");
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        command.output().unwrap()
-    }
-
-    /// Runs and asserts exit 0.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed:\n{}", text(&out));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Workdir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use std::process::{Command, Stdio};
+use support::{Server, Workdir, api_of, common, outputs, server_addr, text};
 
 /// The JSON `plan --output json` prints.
 fn plan_json(w: &Workdir) -> serde_json::Value {
@@ -141,6 +47,10 @@ fn up_converges_from_nothing_and_a_second_plan_only_reads() {
     );
     assert!(stdout.contains("tracker.tracking_id"), "{stdout}");
     assert!(stdout.contains("hidden"), "the API key is masked:\n{stdout}");
+    assert!(
+        stdout.contains("All hops passed."),
+        "up ends with the injection test:\n{stdout}"
+    );
 
     let again = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
@@ -237,59 +147,6 @@ fn template_batch_size_and_tracker_changes_are_planned_and_applied() {
     assert_ne!(before["tracker.tracking_id"], after["tracker.tracking_id"]);
 
     w.ok(&["destroy", "--yes"]);
-}
-
-/// A `personalize-stack local` serving the work dir's data dir (so `--local` connects to it);
-/// killed when dropped.
-struct Server {
-    child: std::process::Child,
-    endpoint: String,
-}
-
-impl Server {
-    fn start(w: &Workdir, extra: &[&str]) -> Server {
-        use std::io::BufRead as _;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
-            .arg("-f")
-            .arg(w.stack_file())
-            .args(["local", "--port", "0", "--latency", "instant", "--quiet"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        Server {
-            child,
-            endpoint: line.trim().to_owned(),
-        }
-    }
-
-    /// `GET /_local/resources` for the local account.
-    fn resources(&self) -> serde_json::Value {
-        use std::io::{Read as _, Write as _};
-        let addr = self.endpoint.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .write_all(b"GET /_local/resources?account=000000000000 HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut out = String::new();
-        stream.read_to_string(&mut out).unwrap();
-        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
-        let start = body.find('{').unwrap();
-        let end = body.rfind('}').unwrap();
-        serde_json::from_str(&body[start..=end]).unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Every resource listed, as `service/kind/id`.
@@ -401,7 +258,7 @@ fn up_killed_at_twenty_points_always_converges_without_duplicates() {
     let w = Workdir::prebuilt("kill");
     // How many calls a full `up` makes, to spread the kill points over it, and what a full
     // stack consists of.
-    let full = w.run(&["up", "--yes", "-v"]);
+    let full = w.run(&["up", "--yes", "--no-test", "-v"]);
     assert!(full.status.success(), "{}", text(&full));
     let total: u64 = String::from_utf8_lossy(&full.stderr)
         .lines()
@@ -415,11 +272,11 @@ fn up_killed_at_twenty_points_always_converges_without_duplicates() {
     let points: Vec<u64> = (1..=20).map(|i| 1 + (span - 1) * i / 21).collect();
     for n in points {
         let killed = w.run_env(
-            &["up", "--yes"],
+            &["up", "--yes", "--no-test"],
             &[("PERSONALIZE_STACK_ABORT_AFTER_CALLS", &n.to_string())],
         );
         assert!(!killed.status.success(), "aborted at call {n}: {}", text(&killed));
-        let again = w.run(&["up", "--yes"]);
+        let again = w.run(&["up", "--yes", "--no-test"]);
         assert!(
             again.status.success(),
             "re-run after a kill at call {n}: {}",
@@ -503,23 +360,6 @@ fn the_first_ctrl_c_finishes_steps_in_flight_and_a_rerun_converges() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
 
-/// `outputs --output json --show-secrets`.
-fn outputs(w: &Workdir) -> serde_json::Value {
-    serde_json::from_str(&w.ok(&["outputs", "--output", "json", "--show-secrets"])).unwrap()
-}
-
-/// The API id and the key, from the outputs.
-fn api_of(outputs: &serde_json::Value) -> (String, String) {
-    (
-        outputs["api.id"].as_str().unwrap().to_owned(),
-        outputs["api.api_key"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn server_addr(server: &Server) -> std::net::SocketAddr {
-    server.endpoint.trim_start_matches("http://").parse().unwrap()
-}
-
 /// Waits (polling, bounded) until `n` events are stored for `tracking_id`; all of them.
 fn events_when(server: &Server, tracking_id: &str, n: usize) -> Vec<serde_json::Value> {
     let addr = server_addr(server);
@@ -577,7 +417,8 @@ fn deployed(name: &str, extra: &[&str]) -> (Workdir, Server, serde_json::Value) 
     let mut flags = vec!["--poll-interval-ms", "100"];
     flags.extend_from_slice(extra);
     let server = Server::start(&w, &flags);
-    let out = w.run(&["up", "--yes"]);
+    // Without the injection test: these tests count every event the tracker stores.
+    let out = w.run(&["up", "--yes", "--no-test"]);
     assert!(out.status.success(), "{}", text(&out));
     let o = outputs(&w);
     (w, server, o)

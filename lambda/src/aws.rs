@@ -39,12 +39,19 @@ impl PutEventsClient for aws_sdk_personalizeevents::Client {
 }
 
 /// Maps an SDK error to a [`SendError`] with [`classify`].
+///
+/// A service error reads `Code: message`, as AWS words it, so log readers (and the
+/// injection test) can match on it; other errors keep their whole cause chain.
 fn to_send_error<E: ProvideErrorMetadata + std::error::Error + 'static>(err: &SdkError<E>) -> SendError {
-    let message = DisplayErrorContext(err).to_string();
+    let mut message = DisplayErrorContext(err).to_string();
     let kind = match err {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
-            classify(service.err().code(), Some(status))
+            let e = service.err();
+            if let Some(code) = e.code() {
+                message = format!("{code}: {} (HTTP {status})", e.message().unwrap_or("no message"));
+            }
+            classify(e.code(), Some(status))
         }
         SdkError::ConstructionFailure(_) => ErrorKind::Fatal,
         // Timeouts, dispatch (connection) failures, unreadable responses.

@@ -51,8 +51,13 @@ pub fn run(global: &GlobalArgs, args: &LocalArgs) -> Result<(), Failure> {
         .context("cannot start the async runtime")?;
     let quiet = global.quiet;
     runtime.block_on(async move {
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+        // Listen for Ctrl-C now, before the address is announced: a `ctrl_c()` future only
+        // registers when first polled, and a SIGINT right after the announcement would kill
+        // the process instead of stopping it cleanly.
+        let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .context("cannot listen for Ctrl-C")?;
+        let shutdown = async move {
+            interrupt.recv().await;
         };
         let endpoint_file = data_dir.as_ref().map(|d| d.join(super::target::ENDPOINT_FILE));
         let announced = std::sync::atomic::AtomicBool::new(false);

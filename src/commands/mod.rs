@@ -6,6 +6,7 @@ pub mod outputs;
 pub mod plan;
 pub mod schema;
 pub mod target;
+pub mod test;
 pub mod up;
 pub mod validate;
 

@@ -1,8 +1,9 @@
 //! `up`: plan, confirm, apply with a line per resource, print the outputs.
 
 use super::target::{self, Connected};
-use super::{Failure, outputs};
+use super::{Failure, outputs, test};
 use crate::cli::GlobalArgs;
+use crate::cli::Output;
 use crate::progress::{self, Lines};
 use anyhow::anyhow;
 use personalize_stack_core::engine::{self, Cancel, Report, Status};
@@ -15,6 +16,8 @@ pub struct Options {
     pub yes: bool,
     /// Steps at once.
     pub parallelism: usize,
+    /// The injection test to run last; `None` with `--no-test`.
+    pub test: Option<test::Options>,
 }
 
 /// Runs `up`.
@@ -58,8 +61,26 @@ pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> 
     if global.verbose {
         eprintln!("{} AWS calls", connected.aws.calls().len());
     }
-    outputs::print(global, &outputs::collect(&connected.stack, &report.attrs), false);
-    Ok(())
+    let items = outputs::collect(&connected.stack, &report.attrs);
+    let Some(test_options) = &options.test else {
+        outputs::print(global, &items, false);
+        return Ok(());
+    };
+    if connected.stack.test.is_none() {
+        outputs::print(global, &items, false);
+        if !global.quiet {
+            eprintln!("No `test:` section in the stack: skipping the injection test.");
+        }
+        return Ok(());
+    }
+    if global.output == Output::Text {
+        outputs::print(global, &items, false);
+    }
+    let report = test::inject(global, &connected, &report.attrs, test_options).await;
+    if global.output == Output::Json {
+        test::print_json_with_outputs(&items, report.as_ref().ok());
+    }
+    test::verdict(&report?)
 }
 
 /// Asks before changing anything; without a terminal, only `--yes` may proceed.

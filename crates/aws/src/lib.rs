@@ -8,6 +8,7 @@
 
 pub mod call;
 mod connect;
+pub mod injection;
 pub mod kinds;
 mod pace;
 pub mod package;

@@ -5,7 +5,8 @@
 //! - `GET /_local/events?trackingId=…` or `?datasetGroupArn=…` (optionally `&account=…`,
 //!   `&region=…`; by default every account and region is searched): the events PutEvents
 //!   accepted, `{"events": [...]}` in arrival order; with `&count=true`, only how many:
-//!   `{"count": n}` (cheap enough to poll while events pour in).
+//!   `{"count": n}` (cheap enough to poll while events pour in); with `&eventIdPrefix=…`,
+//!   only the events whose `eventId` starts with it (how the injection test finds its run's).
 
 use crate::protocol::respond;
 use crate::server::Runtime;
@@ -67,6 +68,7 @@ fn events(rt: &Runtime, query: Option<&str>, request_id: &str) -> Response<Body>
     let account = param(query, "account");
     let region = param(query, "region");
     let count_only = param(query, "count").is_some_and(|c| c == "true");
+    let id_prefix = param(query, "eventIdPrefix");
     let found: Result<serde_json::Value, crate::store::StoreError> = rt.store.read(|txn| {
         let mut events = Vec::new();
         let mut count = 0;
@@ -75,16 +77,20 @@ fn events(rt: &Runtime, query: Option<&str>, request_id: &str) -> Response<Body>
                 continue;
             }
             let (group, tracking_id) = (group.as_deref(), tracking_id.as_deref());
-            if count_only {
+            if count_only && id_prefix.is_none() {
                 count += personalize_events::stored_event_count(txn, &a, &r, group, tracking_id)?;
             } else {
-                events.extend(personalize_events::stored_events(
-                    txn,
-                    &a,
-                    &r,
-                    group,
-                    tracking_id,
-                )?);
+                let stored = personalize_events::stored_events(txn, &a, &r, group, tracking_id)?;
+                let wanted = |doc: &serde_json::Value| {
+                    id_prefix.as_deref().is_none_or(|p| {
+                        doc.pointer("/event/eventId")
+                            .and_then(serde_json::Value::as_str)
+                            .is_some_and(|id| id.starts_with(p))
+                    })
+                };
+                let before = events.len();
+                events.extend(stored.into_iter().filter(wanted));
+                count += events.len() - before;
             }
         }
         Ok(if count_only {

@@ -1,0 +1,185 @@
+//! `test`: the post-deploy injection test, alone or as the last step of `up`.
+
+use super::target::{self, Connected};
+use super::{Failure, outputs};
+use crate::cli::{GlobalArgs, Output};
+use anyhow::anyhow;
+use personalize_stack_aws::injection::{self, Hop, HopName, HopStatus, Report};
+use personalize_stack_core::engine::{self, Attrs};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// `test`'s options (also `up`'s, for its last step).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Send this API key instead of the stack's.
+    pub api_key: Option<String>,
+    /// Overall timeout in seconds (default: the stack's `test.timeout_s`).
+    pub timeout_s: Option<u64>,
+}
+
+impl Options {
+    fn injection(&self) -> injection::Options {
+        injection::Options {
+            api_key: self.api_key.clone(),
+            timeout: self.timeout_s.map(Duration::from_secs),
+        }
+    }
+}
+
+/// Runs `test`: reads what exists, then injects.
+pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> {
+    let connected = target::connect(global).await?;
+    let found = engine::inventory(&connected.aws, &connected.stack)
+        .await
+        .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+    let attrs: BTreeMap<String, Attrs> = found
+        .into_iter()
+        .filter_map(|(k, o)| o.filter(|o| o.owned).map(|o| (k, o.attrs)))
+        .collect();
+    let report = inject(global, &connected, &attrs, options).await?;
+    if global.output == Output::Json {
+        println!("{:#}", serde_json::to_value(&report).unwrap_or_default());
+    }
+    verdict(&report)
+}
+
+/// Injects and prints the table (in text mode); returns the report for the caller to print
+/// as JSON.
+pub async fn inject(
+    global: &GlobalArgs,
+    connected: &Connected,
+    attrs: &BTreeMap<String, Attrs>,
+    options: &Options,
+) -> Result<Report, Failure> {
+    let progress = HopLines::new(global.quiet);
+    let report = injection::run(
+        &connected.aws,
+        &connected.stack,
+        attrs,
+        &options.injection(),
+        &progress,
+    )
+    .await
+    .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+    if global.output == Output::Text {
+        print_table(&report);
+    }
+    Ok(report)
+}
+
+/// Exit 0 only when every hop passed.
+pub fn verdict(report: &Report) -> Result<(), Failure> {
+    match report.failed_hop {
+        None => Ok(()),
+        Some(hop) => Err(Failure::Error(anyhow!(
+            "the injection test failed at the {hop} hop (marker {})",
+            report.marker
+        ))),
+    }
+}
+
+/// The table: one row per hop, then the cause and evidence of a failure.
+fn print_table(report: &Report) {
+    println!();
+    println!(
+        "Injection test, marker {} ({} record{}):",
+        report.marker,
+        report.records,
+        if report.records == 1 { "" } else { "s" }
+    );
+    let width = HopName::ALL.iter().map(|h| h.as_str().len()).max().unwrap_or(0);
+    println!("  {:<width$}  {:<7}  {:>7}  DETAIL", "HOP", "RESULT", "TIME");
+    for hop in &report.hops {
+        println!(
+            "  {:<width$}  {:<7}  {:>7}  {}",
+            hop.hop.as_str(),
+            status_word(hop.status),
+            time(hop),
+            hop.detail
+        );
+        if let Some(cause) = &hop.cause {
+            println!("  {:<width$}  cause: {cause}", "");
+        }
+        for line in &hop.evidence {
+            for (i, part) in line.lines().enumerate() {
+                let lead = if i == 0 { "evidence: " } else { "          " };
+                println!("  {:<width$}  {lead}{part}", "");
+            }
+        }
+    }
+    match report.failed_hop {
+        None => println!("All hops passed."),
+        Some(hop) => println!("Failed at the {hop} hop."),
+    }
+}
+
+fn status_word(status: HopStatus) -> &'static str {
+    match status {
+        HopStatus::Passed => "pass",
+        HopStatus::Failed => "FAIL",
+        HopStatus::NotRun => "not run",
+        HopStatus::Skipped => "skipped",
+    }
+}
+
+fn time(hop: &Hop) -> String {
+    match hop.status {
+        HopStatus::NotRun | HopStatus::Skipped => "-".to_owned(),
+        _ => format!("{:.2}s", hop.elapsed.as_secs_f64()),
+    }
+}
+
+/// On a terminal, a spinner naming the hop being checked, so a long wait shows where it is;
+/// elsewhere nothing (the table says it all).
+struct HopLines {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl HopLines {
+    fn new(quiet: bool) -> HopLines {
+        use std::io::IsTerminal as _;
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        HopLines { bar }
+    }
+}
+
+impl injection::Progress for HopLines {
+    fn started(&self, hop: HopName) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("injection test: checking the {hop} hop"));
+        }
+    }
+
+    fn finished(&self, hop: &Hop) {
+        if let Some(bar) = &self.bar
+            && (hop.status == HopStatus::Failed || hop.hop == HopName::Personalize)
+        {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// For `up --output json`: the outputs and the test in one document.
+pub fn print_json_with_outputs(items: &[outputs::Item], report: Option<&Report>) {
+    let map: serde_json::Map<String, serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            let v = if i.secret {
+                outputs::mask(&i.value)
+            } else {
+                i.value.clone()
+            };
+            (i.name.clone(), serde_json::Value::String(v))
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "outputs": map,
+        "test": report.map(|r| serde_json::to_value(r).unwrap_or_default()),
+    });
+    println!("{doc:#}");
+}

@@ -1,0 +1,172 @@
+//! The harness the CLI tests share: a scratch copy of the shipped stack, the CLI run on it
+//! with `--local`, and a `personalize-stack local` serving its data dir.
+#![allow(clippy::unwrap_used, dead_code)]
+
+#[path = "../../crates/local/tests/common/mod.rs"]
+pub mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The forwarder's zip, built once per test process.
+pub fn forwarder_zip() -> &'static [u8] {
+    static ZIP: OnceLock<Vec<u8>> = OnceLock::new();
+    ZIP.get_or_init(common::workshop::forwarder_zip)
+}
+
+/// A scratch directory holding a copy of the shipped stack (its `crate: lambda` made absolute).
+pub struct Workdir {
+    pub dir: PathBuf,
+}
+
+impl Workdir {
+    pub fn new(name: &str) -> Workdir {
+        let dir = std::env::temp_dir().join(format!("ps-reconcile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let stack = std::fs::read_to_string(root.join("stack.yaml")).unwrap().replace(
+            "code: { crate: lambda }",
+            &format!("code: {{ crate: \"{}\" }}", root.join("lambda").display()),
+        );
+        std::fs::write(dir.join("stack.yaml"), stack).unwrap();
+        Workdir { dir }
+    }
+
+    /// Like [`Workdir::new`] but with the forwarder prebuilt (`code: { zip: … }`): for tests
+    /// that run `up` many times and are not about packaging.
+    pub fn prebuilt(name: &str) -> Workdir {
+        let w = Workdir::new(name);
+        std::fs::write(w.dir.join("forwarder.zip"), forwarder_zip()).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        w.edit(
+            &format!("code: {{ crate: \"{}\" }}", root.join("lambda").display()),
+            "code: { zip: forwarder.zip }",
+        );
+        w
+    }
+
+    pub fn stack_file(&self) -> PathBuf {
+        self.dir.join("stack.yaml")
+    }
+
+    /// Rewrites the stack file.
+    pub fn edit(&self, from: &str, to: &str) {
+        let text = std::fs::read_to_string(self.stack_file()).unwrap();
+        assert!(text.contains(from), "the stack has no `{from}`");
+        std::fs::write(self.stack_file(), text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// Runs the CLI with `args` on this stack, `--local`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_personalize-stack"));
+        command
+            .arg("-f")
+            .arg(self.stack_file())
+            .arg("--local")
+            .args(args)
+            .stdin(Stdio::null())
+            .env("PERSONALIZE_STACK_POLL_INTERVAL_MS", "20");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    }
+
+    /// Runs and asserts exit 0.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed:\n{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A `personalize-stack local` serving the work dir's data dir (so `--local` connects to it);
+/// killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub endpoint: String,
+}
+
+impl Server {
+    pub fn start(w: &Workdir, extra: &[&str]) -> Server {
+        use std::io::BufRead as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+            .arg("-f")
+            .arg(w.stack_file())
+            .args(["local", "--port", "0", "--latency", "instant", "--quiet"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        Server {
+            child,
+            endpoint: line.trim().to_owned(),
+        }
+    }
+
+    /// `GET /_local/resources` for the local account.
+    pub fn resources(&self) -> serde_json::Value {
+        use std::io::{Read as _, Write as _};
+        let addr = self.endpoint.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /_local/resources?account=000000000000 HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        let start = body.find('{').unwrap();
+        let end = body.rfind('}').unwrap();
+        serde_json::from_str(&body[start..=end]).unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `outputs --output json --show-secrets`.
+pub fn outputs(w: &Workdir) -> serde_json::Value {
+    serde_json::from_str(&w.ok(&["outputs", "--output", "json", "--show-secrets"])).unwrap()
+}
+
+/// The API id and the key, from the outputs.
+pub fn api_of(outputs: &serde_json::Value) -> (String, String) {
+    (
+        outputs["api.id"].as_str().unwrap().to_owned(),
+        outputs["api.api_key"].as_str().unwrap().to_owned(),
+    )
+}
+
+pub fn server_addr(server: &Server) -> std::net::SocketAddr {
+    server.endpoint.trim_start_matches("http://").parse().unwrap()
+}
