@@ -192,8 +192,8 @@ impl Follow {
             }
             if !self.said.is_empty() {
                 return Outcome::Passed(format!(
-                    "mapping {} {}; `{}` received the records",
-                    state.uuid, state.state, function.name
+                    "mapping {} {} (last result: {}); `{}` received the records",
+                    state.uuid, state.state, state.last_result, function.name
                 ));
             }
             if let Some(line) = self.broken_lines.first() {
@@ -552,5 +552,72 @@ pub(super) async fn wait_until_observable(run: &Run<'_>, p: &Pipeline) {
             return;
         }
         run.pause().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn follow() -> Follow {
+        Follow {
+            marker: "pst-000000000001".into(),
+            expected: 2,
+            said: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            broken_lines: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reads_the_forwarders_lines_for_this_run_only() {
+        let mut f = follow();
+        f.read_line(r#"{"msg":"forwarded","eventId":"pst-000000000001-1"}"#, true);
+        f.read_line(r#"{"msg":"forwarded","eventId":"pst-000000000002-1"}"#, true);
+        f.read_line(r#"{"msg":"received","records":2}"#, true);
+        assert_eq!(f.said.len(), 1);
+        assert_eq!(f.settled(), 1);
+        assert!(f.refused().is_none());
+
+        // A retryable failure is not the end; a refusal is, and it wins over the retry.
+        f.read_line(
+            r#"{"msg":"failed","eventId":"pst-000000000001-2","error":"ThrottlingException: slow down (HTTP 400)"}"#,
+            true,
+        );
+        assert_eq!(f.settled(), 1);
+        f.read_line(
+            r#"{"msg":"failed","eventId":"pst-000000000001-2","error":"ResourceNotFoundException: Could not find an event tracker with tracking ID x. (HTTP 404)"}"#,
+            true,
+        );
+        assert_eq!(f.settled(), 2);
+        assert_eq!(f.refused().map(|(id, _)| id.as_str()), Some("pst-000000000001-2"));
+
+        // Plain text (the bootstrap's init error) is kept as evidence.
+        f.read_line(
+            "personalize-stack-forwarder: init error: TRACKING_ID is not set",
+            true,
+        );
+        assert_eq!(f.broken_lines.len(), 1);
+    }
+
+    #[test]
+    fn stored_events_are_compared_with_what_was_sent() {
+        let records = vec![serde_json::json!({
+            "userid": "u1", "itemid": "i1", "event_type": "click", "timestamp": "1676975804"
+        })];
+        let stored = |item: &str, sent_at: f64| {
+            vec![serde_json::json!({
+                "userId": "u1",
+                "event": {"eventId": "pst-000000000001-1", "itemId": item, "eventType": "click", "sentAt": sent_at}
+            })]
+        };
+        assert_eq!(
+            compare(&stored("i1", 1_676_975_804.0), &records, "pst-000000000001"),
+            None
+        );
+        let diff = compare(&stored("i2", 1_676_975_804.0), &records, "pst-000000000001");
+        assert!(diff.is_some_and(|d| d.contains("itemId sent i1 but stored i2")));
+        let diff = compare(&stored("i1", 1.0), &records, "pst-000000000001");
+        assert!(diff.is_some_and(|d| d.contains("sentAt")));
     }
 }

@@ -338,3 +338,116 @@ fn find_tracker(
         logical,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> Stack {
+        let source = include_str!("../../../../stack.yaml");
+        match personalize_stack_core::parse(
+            "stack.yaml",
+            source,
+            &personalize_stack_core::LoadOptions::default(),
+        ) {
+            Ok(stack) => stack,
+            Err(e) => panic!("the shipped stack parses: {e:?}"),
+        }
+    }
+
+    fn deployed() -> BTreeMap<String, Attrs> {
+        let attrs = |pairs: &[(&str, &str)]| -> Attrs {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/PutEvent-datastream";
+        BTreeMap::from([
+            (
+                "api".to_owned(),
+                attrs(&[
+                    ("url", "http://127.0.0.1:4566/restapis/abc/prod/_user_request_"),
+                    ("id", "abc"),
+                    ("api_key", "secret-key"),
+                    ("api_key_id", "k1"),
+                ]),
+            ),
+            (
+                "stream".to_owned(),
+                attrs(&[("name", "PutEvent-datastream"), ("arn", stream_arn)]),
+            ),
+            (
+                "forwarder".to_owned(),
+                attrs(&[("name", "PutEvent-Function"), ("mapping_uuid", "m-1")]),
+            ),
+            (
+                "tracker".to_owned(),
+                attrs(&[("name", "t"), ("tracking_id", "tid-1"), ("arn", "arn:tracker")]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn locates_the_shipped_pipeline_from_its_deployed_attributes() {
+        let p =
+            Pipeline::locate(&shipped(), &deployed(), &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            p.url,
+            "http://127.0.0.1:4566/restapis/abc/prod/_user_request_/streams/PutEvent-datastream/records"
+        );
+        assert!(
+            p.headers
+                .contains(&("x-api-key".to_owned(), "secret-key".to_owned()))
+        );
+        assert_eq!(p.key.as_ref().and_then(|k| k.id.as_deref()), Some("k1"));
+        assert_eq!(p.stream.as_ref().map(|s| s.logical.as_str()), Some("stream"));
+        let function = p
+            .function
+            .as_ref()
+            .map(|f| (f.name.as_str(), f.log_group.as_str(), f.mapping_uuid.as_deref()));
+        assert_eq!(
+            function,
+            Some(("PutEvent-Function", "/aws/lambda/PutEvent-Function", Some("m-1")))
+        );
+        assert_eq!(p.tracker.as_ref().map(|t| t.tracking_id.as_str()), Some("tid-1"));
+        assert_eq!(p.kinesis_action(), Some("PutRecords"));
+
+        // --api-key: another key, not the stack's id.
+        let other = Options {
+            api_key: Some("other".into()),
+            timeout: None,
+        };
+        let p = Pipeline::locate(&shipped(), &deployed(), &other).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            p.key
+                .as_ref()
+                .is_some_and(|k| k.value == "other" && k.id.is_none())
+        );
+    }
+
+    #[test]
+    fn every_record_carries_the_run_marker_as_its_event_id() {
+        let p =
+            Pipeline::locate(&shipped(), &deployed(), &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        let records = p.marked_records("pst-000000000001");
+        assert_eq!(records.len(), 7);
+        assert_eq!(records[0]["event_id"], "pst-000000000001-1");
+        assert_eq!(records[6]["event_id"], "pst-000000000001-7");
+        let body: serde_json::Value = serde_json::from_str(&p.body(&records)).unwrap_or_default();
+        let data = body["Records"][2]["Data"].as_str().unwrap_or_default();
+        assert!(data.contains("\"event_id\":\"pst-000000000001-3\""), "{data}");
+        assert_eq!(body["Records"][2]["PartitionKey"], "146456223");
+        let marker = new_marker();
+        assert!(marker.starts_with("pst-") && marker.len() == 16, "{marker}");
+    }
+
+    #[test]
+    fn a_stack_not_deployed_is_a_clear_error() {
+        let err = Pipeline::locate(&shipped(), &BTreeMap::new(), &Options::default()).err();
+        assert!(
+            matches!(err, Some(LocateError::NotDeployed(ref n)) if n == "api"),
+            "{err:?}"
+        );
+    }
+}
