@@ -204,14 +204,22 @@ impl Follow {
                 );
             }
             if run.expired() {
+                let cause = if state.starting_position == "LATEST" {
+                    format!(
+                        "the mapping is {} but did not deliver the records; it starts at LATEST, so records written before it began polling are never delivered: declare `starting_position: TRIM_HORIZON`",
+                        state.state
+                    )
+                } else {
+                    format!(
+                        "the mapping is {} but did not deliver the records: see its last processing result",
+                        state.state
+                    )
+                };
                 let mut broken = Broken::new(format!(
                     "`{}` logged nothing about this run's records before the timeout",
                     function.name
                 ))
-                .cause(format!(
-                    "the mapping is {} but did not deliver the records: see its last processing result",
-                    state.state
-                ))
+                .cause(cause)
                 .evidence(state.describe());
                 for line in self.broken_lines.iter().take(5) {
                     broken = broken.evidence(format!("log: {line}"));
@@ -408,6 +416,7 @@ struct MappingState {
     state: String,
     last_result: String,
     reason: String,
+    starting_position: String,
 }
 
 impl MappingState {
@@ -464,6 +473,9 @@ async fn mapping_state(run: &Run<'_>, p: &Pipeline) -> Result<MappingState, Brok
         state: m.state().unwrap_or("unknown").to_owned(),
         last_result: m.last_processing_result().unwrap_or("none").to_owned(),
         reason: m.state_transition_reason().unwrap_or("none").to_owned(),
+        starting_position: m
+            .starting_position()
+            .map_or_else(String::new, |p| p.as_str().to_owned()),
     })
 }
 
