@@ -10,7 +10,7 @@ use personalize_stack_vtl::{Context, Request};
 use serde_json::Value;
 
 /// Sends the request and judges the answer.
-pub(super) async fn put(run: &Run<'_>, p: &Pipeline, records: &[Value], marker: &str) -> Outcome {
+pub(super) async fn put(run: &Run<'_>, p: &Pipeline, records: &[Value]) -> Outcome {
     let body = p.body(records);
     let method = p.route.method.as_str();
     let started = std::time::Instant::now();
@@ -28,7 +28,7 @@ pub(super) async fn put(run: &Run<'_>, p: &Pipeline, records: &[Value], marker: 
         let seen = format!("{method} {} → {}", p.url, response.status);
         let evidence_body = format!("response body: {}", clip(&response.body, 600));
         return match response.status {
-            200..=299 => judge_success(p, &seen, &response.body, records.len(), marker),
+            200..=299 => judge_success(p, &seen, &response.body, records.len()),
             403 => {
                 let (broken, certain) = forbidden(run, p, &response.body).await;
                 // On AWS a key, usage plan or deployment made seconds ago may not apply yet;
@@ -66,7 +66,7 @@ pub(super) async fn put(run: &Run<'_>, p: &Pipeline, records: &[Value], marker: 
 const FORBIDDEN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A 2xx: for PutRecords, every record must have been taken.
-fn judge_success(p: &Pipeline, seen: &str, body: &str, sent: usize, _marker: &str) -> Outcome {
+fn judge_success(p: &Pipeline, seen: &str, body: &str, sent: usize) -> Outcome {
     if p.kinesis_action() != Some("PutRecords") {
         return Outcome::Passed(seen.to_owned());
     }

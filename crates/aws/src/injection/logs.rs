@@ -276,6 +276,9 @@ impl Follow {
 
     /// The `personalize` hop: PutEvents accepted every event for the tracker.
     pub async fn personalize(&mut self, run: &Run<'_>, p: &Pipeline, records: &[Value]) -> Outcome {
+        if p.function.is_none() {
+            return Outcome::Skipped("no function of this stack forwards the stream to PutEvents".into());
+        }
         if let Some((id, said)) = self.refused() {
             return Outcome::Failed(refusal(run, p, id, said).await);
         }

@@ -255,7 +255,7 @@ pub async fn run(
 
     progress.started(HopName::Api);
     let t = Instant::now();
-    let outcome = api::put(&run, &pipeline, &records, &marker).await;
+    let outcome = api::put(&run, &pipeline, &records).await;
     timed(HopName::Api, t, outcome, &mut hops);
 
     // A raw `body` carries no marker: nothing after the API can be told apart.
