@@ -16,7 +16,7 @@
 //!
 //! This file also holds what the Personalize kinds share: statuses, waits, deletes and tags.
 
-use super::iam_role::{canonical_json, changed, put_tag_fields, tag_changes};
+use super::common::{canonical_json, changed, put_tag_fields, tag_changes};
 use crate::{Aws, STACK_TAG};
 use aws_sdk_personalize::types::{Domain as SdkDomain, Tag};
 use personalize_stack_core::engine::{

@@ -9,11 +9,11 @@
 //! new name (which does not exist yet). Without a known group, or when the group holds none
 //! of ours, it is found by name.
 
+use super::common::put_tag_fields;
 use super::dataset_group::{
     STATUS_REASON, Thing, delete_and_wait, personalize_tags, put_status_field, resource_tags, retag,
     wait_active,
 };
-use super::iam_role::put_tag_fields;
 use crate::Aws;
 use personalize_stack_core::engine::{
     Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,

@@ -9,7 +9,7 @@
 //! ([`converge_settings`]), so a run interrupted between two steps (say after CreateStream,
 //! before the retention change) finishes the rest on the next run.
 
-use super::iam_role::{put_tag_fields, tag_changes};
+use super::common::{put_tag_fields, tag_changes};
 use crate::Aws;
 use aws_sdk_kinesis::types::{
     EncryptionType, ScalingType, StreamDescriptionSummary, StreamMode as SdkStreamMode, StreamModeDetails,

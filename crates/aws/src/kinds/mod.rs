@@ -2,6 +2,7 @@
 //! when it carries our tags), the fields compared with the stack, and how to create, update
 //! and delete it, waiting where AWS is asynchronous.
 
+mod common;
 pub mod dataset_group;
 pub mod event_tracker;
 pub mod iam_role;
