@@ -53,42 +53,55 @@ pub fn mask(value: &str) -> String {
     format!("{shown}… (hidden; --show-secrets shows it)")
 }
 
+/// `items` as one JSON object, `{"api.url": …}`, secrets masked unless `show_secrets`.
+pub fn json(items: &[Item], show_secrets: bool) -> serde_json::Value {
+    serde_json::Value::Object(
+        items
+            .iter()
+            .map(|i| (i.name.clone(), serde_json::Value::String(shown(i, show_secrets))))
+            .collect(),
+    )
+}
+
+fn shown(item: &Item, show_secrets: bool) -> String {
+    if item.secret && !show_secrets {
+        mask(&item.value)
+    } else {
+        item.value.clone()
+    }
+}
+
 /// Prints `items`.
 pub fn print(global: &GlobalArgs, items: &[Item], show_secrets: bool) {
-    let shown = |i: &Item| {
-        if i.secret && !show_secrets {
-            mask(&i.value)
-        } else {
-            i.value.clone()
-        }
-    };
     match global.output {
-        Output::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = items
-                .iter()
-                .map(|i| (i.name.clone(), serde_json::Value::String(shown(i))))
-                .collect();
-            println!("{:#}", serde_json::Value::Object(map));
-        }
+        Output::Json => println!("{:#}", json(items, show_secrets)),
         Output::Text => {
             let width = items.iter().map(|i| i.name.len()).max().unwrap_or(0);
             for i in items {
-                println!("{:<width$}  {}", i.name, shown(i));
+                println!("{:<width$}  {}", i.name, shown(i, show_secrets));
             }
         }
     }
 }
 
-/// Runs `outputs`.
-pub async fn run(global: &GlobalArgs, show_secrets: bool) -> Result<(), Failure> {
-    let connected = target::connect(global).await?;
+/// The attributes of the stack's resources that exist and are its own.
+///
+/// # Errors
+/// Reading what exists failed.
+pub async fn deployed(connected: &target::Connected) -> Result<BTreeMap<String, Attrs>, Failure> {
     let found = engine::inventory(&connected.aws, &connected.stack)
         .await
         .map_err(|e| Failure::Error(anyhow!("{e}")))?;
-    let attrs: BTreeMap<String, Attrs> = found
+    Ok(found
         .into_iter()
         .filter_map(|(k, o)| o.filter(|o| o.owned).map(|o| (k, o.attrs)))
-        .collect();
+        .collect())
+}
+
+/// Runs `outputs`.
+pub async fn run(global: &GlobalArgs, show_secrets: bool) -> Result<(), Failure> {
+    let connected = target::connect(global).await?;
+    let attrs = deployed(&connected).await?;
     if attrs.is_empty() {
         return Err(Failure::Error(anyhow!(
             "nothing of stack `{}` exists on {}: run `up` first",

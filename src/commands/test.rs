@@ -5,7 +5,7 @@ use super::{Failure, outputs};
 use crate::cli::{GlobalArgs, Output};
 use anyhow::anyhow;
 use personalize_stack_aws::injection::{self, Hop, HopName, HopStatus, Report};
-use personalize_stack_core::engine::{self, Attrs};
+use personalize_stack_core::engine::Attrs;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -30,13 +30,7 @@ impl Options {
 /// Runs `test`: reads what exists, then injects.
 pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> {
     let connected = target::connect(global).await?;
-    let found = engine::inventory(&connected.aws, &connected.stack)
-        .await
-        .map_err(|e| Failure::Error(anyhow!("{e}")))?;
-    let attrs: BTreeMap<String, Attrs> = found
-        .into_iter()
-        .filter_map(|(k, o)| o.filter(|o| o.owned).map(|o| (k, o.attrs)))
-        .collect();
+    let attrs = outputs::deployed(&connected).await?;
     let report = inject(global, &connected, &attrs, options).await?;
     if global.output == Output::Json {
         println!("{:#}", serde_json::to_value(&report).unwrap_or_default());
@@ -166,19 +160,8 @@ impl injection::Progress for HopLines {
 
 /// For `up --output json`: the outputs and the test in one document.
 pub fn print_json_with_outputs(items: &[outputs::Item], report: Option<&Report>) {
-    let map: serde_json::Map<String, serde_json::Value> = items
-        .iter()
-        .map(|i| {
-            let v = if i.secret {
-                outputs::mask(&i.value)
-            } else {
-                i.value.clone()
-            };
-            (i.name.clone(), serde_json::Value::String(v))
-        })
-        .collect();
     let doc = serde_json::json!({
-        "outputs": map,
+        "outputs": outputs::json(items, false),
         "test": report.map(|r| serde_json::to_value(r).unwrap_or_default()),
     });
     println!("{doc:#}");
