@@ -38,7 +38,9 @@ fn changed_fields(step: &serde_json::Value) -> Vec<String> {
 #[test]
 fn up_converges_from_nothing_and_a_second_plan_only_reads() {
     let w = Workdir::new("converge");
-    let out = w.run(&["up", "--yes"]);
+    // As on a fresh machine: in the stack's directory, `-f stack.yaml` relative, so the
+    // function's code is unpacked under a relative data dir.
+    let out = w.run_here(&["up", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -12,7 +12,9 @@ pub fn default_data_dir(stack_file: &Path) -> PathBuf {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    dir.join(".personalize-stack").join("local")
+    let dir = dir.join(".personalize-stack").join("local");
+    // Absolute, so the path means the same to every process the runtime starts.
+    std::path::absolute(&dir).unwrap_or(dir)
 }
 
 /// Runs `local`.

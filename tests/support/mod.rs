@@ -78,6 +78,19 @@ impl Workdir {
         command.output().unwrap()
     }
 
+    /// Runs the CLI as a user in the stack's directory would: `-f stack.yaml`, relative, with
+    /// that directory as the working directory (so the data dir is relative too).
+    pub fn run_here(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+            .current_dir(&self.dir)
+            .args(["-f", "stack.yaml", "--local"])
+            .args(args)
+            .stdin(Stdio::null())
+            .env("PERSONALIZE_STACK_POLL_INTERVAL_MS", "20")
+            .output()
+            .unwrap()
+    }
+
     /// Runs and asserts exit 0.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);

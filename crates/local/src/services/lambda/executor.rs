@@ -989,11 +989,13 @@ async fn posted_init_error(rx: &mut watch::Receiver<Option<Vec<u8>>>) -> Vec<u8>
 
 /// Starts `bootstrap` with a clean environment, stdout and stderr into `output`.
 fn spawn(code_dir: &Path, env: &[(String, String)], output: std::io::PipeWriter) -> std::io::Result<Child> {
+    // A relative data dir would be resolved against `current_dir` below, i.e. twice.
+    let code_dir = std::path::absolute(code_dir)?;
     let mut attempts = 0;
     loop {
         let mut command = Command::new(code_dir.join("bootstrap"));
         command
-            .current_dir(code_dir)
+            .current_dir(&code_dir)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
