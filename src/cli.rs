@@ -23,7 +23,7 @@ pub struct Cli {
 }
 
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The stack file.
     #[arg(
@@ -46,7 +46,10 @@ pub struct GlobalArgs {
     /// AWS region, overriding the stack file's.
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// Apply to every attendee account listed in this fleet file.
+    /// Act on every attendee account of this fleet file (plan, up, test, outputs, destroy):
+    /// `attendees: [{ name, account | profile, vars }]`, plus optional `name`, `role`
+    /// (default OrganizationAccountAccessRole), `external_id`, `session_name`, `region` and
+    /// `concurrency` (default 10).
     #[arg(long, global = true, value_name = "FILE")]
     pub fleet: Option<PathBuf>,
     /// Set a variable declared under `vars:` (repeatable).
@@ -95,9 +98,13 @@ pub enum Command {
         no_test: bool,
         #[command(flatten)]
         test: TestArgs,
-        /// Steps run at once.
+        /// Steps run at once (in each account, with --fleet).
         #[arg(long, default_value_t = 8)]
         parallelism: usize,
+        /// With --fleet: write each attendee's API URL, API key, tracking ID and a `curl`
+        /// that sends the sample records to FILE (`.csv` or `.md`).
+        #[arg(long, value_name = "FILE")]
+        handout: Option<PathBuf>,
     },
     /// Run the post-deploy injection test: PUT the stack's `test` records through the
     /// deployed API with its key, then follow them hop by hop (api, stream, trigger,
@@ -110,8 +117,13 @@ pub enum Command {
         /// Show the API key instead of masking it.
         #[arg(long)]
         show_secrets: bool,
+        /// With --fleet: write each attendee's API URL, API key, tracking ID and a `curl`
+        /// that sends the sample records to FILE (`.csv` or `.md`).
+        #[arg(long, value_name = "FILE")]
+        handout: Option<PathBuf>,
     },
-    /// Delete everything the stack owns, then prove nothing is left.
+    /// Delete everything the stack owns, then prove nothing is left. With --fleet: list what
+    /// goes in each account, ask for the fleet's name, then re-scan every account.
     Destroy {
         /// Delete without asking.
         #[arg(long, short = 'y')]

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod fleet;
 mod progress;
 mod report;
 
@@ -13,6 +14,15 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.global.fleet.is_none()
+        && matches!(
+            &cli.command,
+            Command::Up { handout: Some(_), .. } | Command::Outputs { handout: Some(_), .. }
+        )
+    {
+        eprintln!("error: --handout lists a fleet's attendees: it needs --fleet FILE");
+        return ExitCode::from(2);
+    }
     let result = match &cli.command {
         Command::Validate => commands::validate::run(&cli.global),
         Command::Schema => {
@@ -20,7 +30,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Local(args) => commands::local::run(&cli.global, args),
-        Command::Plan { detailed_exitcode } => match with_runtime(commands::plan::run(&cli.global)) {
+        Command::Plan { detailed_exitcode } => match with_runtime(async {
+            match &cli.global.fleet {
+                Some(path) => fleet::commands::plan(&cli.global, path).await,
+                None => commands::plan::run(&cli.global).await,
+            }
+        }) {
             Ok(true) if *detailed_exitcode => return ExitCode::from(commands::plan::CHANGES),
             other => other.map(|_| ()),
         },
@@ -29,6 +44,23 @@ fn main() -> ExitCode {
             parallelism,
             no_test,
             test,
+            handout,
+        } if cli.global.fleet.is_some() => with_runtime(fleet::commands::up(
+            &cli.global,
+            cli.global.fleet.as_deref().unwrap_or(std::path::Path::new("")),
+            fleet::commands::UpOptions {
+                yes: *yes,
+                parallelism: *parallelism,
+                test: (!*no_test).then(|| test_options(test)),
+                handout: handout.clone(),
+            },
+        )),
+        Command::Up {
+            yes,
+            parallelism,
+            no_test,
+            test,
+            ..
         } => with_runtime(commands::up::run(
             &cli.global,
             &commands::up::Options {
@@ -37,11 +69,26 @@ fn main() -> ExitCode {
                 test: (!*no_test).then(|| test_options(test)),
             },
         )),
-        Command::Test(test) => with_runtime(commands::test::run(&cli.global, &test_options(test))),
-        Command::Destroy { yes, parallelism } => {
-            with_runtime(commands::destroy::run(&cli.global, *yes, *parallelism))
-        }
-        Command::Outputs { show_secrets } => with_runtime(commands::outputs::run(&cli.global, *show_secrets)),
+        Command::Test(test) => match &cli.global.fleet {
+            Some(path) => with_runtime(fleet::commands::test(&cli.global, path, test_options(test))),
+            None => with_runtime(commands::test::run(&cli.global, &test_options(test))),
+        },
+        Command::Destroy { yes, parallelism } => match &cli.global.fleet {
+            Some(path) => with_runtime(fleet::commands::destroy(&cli.global, path, *yes, *parallelism)),
+            None => with_runtime(commands::destroy::run(&cli.global, *yes, *parallelism)),
+        },
+        Command::Outputs {
+            show_secrets,
+            handout,
+        } => match &cli.global.fleet {
+            Some(path) => with_runtime(fleet::commands::outputs(
+                &cli.global,
+                path,
+                *show_secrets,
+                handout.clone(),
+            )),
+            None => with_runtime(commands::outputs::run(&cli.global, *show_secrets)),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,68 +31,103 @@ pub struct Connected {
     pub _embedded: Option<personalize_stack_local::Running>,
 }
 
+/// Where the calls go, resolved once per command (a fleet shares it across accounts).
+pub struct Endpoint {
+    /// `None` for AWS itself.
+    pub url: Option<String>,
+    /// Static credentials (the local runtime's default account), else the credential chain.
+    pub credentials: Option<(String, String)>,
+    /// For messages.
+    pub description: String,
+    /// Identifies the target across runs (fleet state): `aws`, the endpoint URL, or the
+    /// local data dir.
+    pub key: String,
+    /// The embedded runtime, when `--local` started one.
+    pub embedded: Option<personalize_stack_local::Running>,
+}
+
+/// Resolves `--local` / `--endpoint-url` / AWS, starting the embedded runtime if needed.
+pub async fn endpoint(global: &GlobalArgs) -> Result<Endpoint, Failure> {
+    if global.local {
+        let (url, embedded) = local_endpoint(&global.file).await?;
+        let data_dir = default_data_dir(&global.file);
+        let description = match &embedded {
+            Some(_) => format!("local runtime (embedded, state in `{}`)", data_dir.display()),
+            None => format!("local runtime at {url}"),
+        };
+        Ok(Endpoint {
+            url: Some(url),
+            credentials: Some((LOCAL_ACCOUNT.to_owned(), "local".to_owned())),
+            description,
+            key: format!("local:{}", data_dir.display()),
+            embedded,
+        })
+    } else if let Some(url) = &global.endpoint_url {
+        Ok(Endpoint {
+            url: Some(url.clone()),
+            credentials: None,
+            description: format!("endpoint {url}"),
+            key: url.clone(),
+            embedded: None,
+        })
+    } else {
+        Ok(Endpoint {
+            url: None,
+            credentials: None,
+            description: "AWS".to_owned(),
+            key: "aws".to_owned(),
+            embedded: None,
+        })
+    }
+}
+
 /// Connects to the target and loads the stack for its account.
 pub async fn connect(global: &GlobalArgs) -> Result<Connected, Failure> {
     // Validate offline first: a broken stack file never costs an API call.
     let offline = super::load_stack(global)?;
-    let (endpoint, credentials, embedded, description) = if global.local {
-        let (endpoint, embedded) = local_endpoint(&global.file).await?;
-        let description = match &embedded {
-            Some(_) => format!(
-                "local runtime (embedded, state in `{}`)",
-                default_data_dir(&global.file).display()
-            ),
-            None => format!("local runtime at {endpoint}"),
-        };
-        (
-            Some(endpoint),
-            Some((LOCAL_ACCOUNT.to_owned(), "local".to_owned())),
-            embedded,
-            description,
-        )
-    } else if let Some(url) = &global.endpoint_url {
-        (Some(url.clone()), None, None, format!("endpoint {url}"))
-    } else {
-        (None, None, None, "AWS".to_owned())
-    };
+    let mut endpoint = endpoint(global).await?;
     let target = Target {
-        endpoint_url: endpoint,
+        endpoint_url: endpoint.url.clone(),
         region: offline.region.clone(),
         profile: global.profile.clone(),
-        credentials,
+        credentials: endpoint.credentials.clone(),
+        assume_role: None,
     };
+    let description = &endpoint.description;
     let aws = personalize_stack_aws::connect(&target, settings(global))
         .await
         .map_err(|e| Failure::Error(anyhow!("cannot connect to {description}: {e}")))?;
-    let stack = load_for_account(global, &aws.account)?;
+    let stack = load_for(
+        global,
+        &LoadOptions {
+            vars: global.vars.clone(),
+            region: global.region.clone(),
+            attendee: None,
+            account_id: Some(aws.account.clone()),
+        },
+    )?;
     let aws = aws.for_stack(&stack);
     let description = format!("{description}, account {}, region {}", aws.account, aws.region);
     Ok(Connected {
         aws: Arc::new(aws),
         stack: Arc::new(stack),
         description,
-        _embedded: embedded,
+        _embedded: endpoint.embedded.take(),
     })
 }
 
-/// The stack with `${account_id}` bound to the target's account.
-fn load_for_account(global: &GlobalArgs, account: &str) -> Result<Stack, Failure> {
+/// The stack loaded with `options` (variables, region, attendee, account).
+pub fn load_for(global: &GlobalArgs, options: &LoadOptions) -> Result<Stack, Failure> {
     let source = std::fs::read_to_string(&global.file)
         .with_context(|| format!("cannot read the stack file `{}`", global.file.display()))?;
-    let options = LoadOptions {
-        vars: global.vars.clone(),
-        region: global.region.clone(),
-        attendee: None,
-        account_id: Some(account.to_owned()),
-    };
-    personalize_stack_core::parse(&global.file.display().to_string(), &source, &options).map_err(|d| {
+    personalize_stack_core::parse(&global.file.display().to_string(), &source, options).map_err(|d| {
         eprint!("{}", crate::report::render_diagnostics(&d));
         Failure::Reported
     })
 }
 
 /// Provider settings: AWS's pace against AWS, quick polls against the local runtime.
-fn settings(global: &GlobalArgs) -> Settings {
+pub fn settings(global: &GlobalArgs) -> Settings {
     let base_dir = global
         .file
         .parent()

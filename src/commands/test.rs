@@ -19,7 +19,8 @@ pub struct Options {
 }
 
 impl Options {
-    fn injection(&self) -> injection::Options {
+    /// The injection test's options.
+    pub fn injection(&self) -> injection::Options {
         injection::Options {
             api_key: self.api_key.clone(),
             timeout: self.timeout_s.map(Duration::from_secs),

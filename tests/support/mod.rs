@@ -145,11 +145,21 @@ impl Server {
 
     /// `GET /_local/resources` for the local account.
     pub fn resources(&self) -> serde_json::Value {
+        self.resources_of("000000000000")
+    }
+
+    /// `GET /_local/resources` for `account`.
+    pub fn resources_of(&self, account: &str) -> serde_json::Value {
         use std::io::{Read as _, Write as _};
         let addr = self.endpoint.trim_start_matches("http://");
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
         stream
-            .write_all(b"GET /_local/resources?account=000000000000 HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n")
+            .write_all(
+                format!(
+                    "GET /_local/resources?account={account} HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            )
             .unwrap();
         let mut out = String::new();
         stream.read_to_string(&mut out).unwrap();

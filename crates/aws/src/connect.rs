@@ -18,13 +18,92 @@ pub struct Target {
     pub profile: Option<String>,
     /// Static credentials (local mode supplies fake ones); otherwise the credential chain.
     pub credentials: Option<(String, String)>,
+    /// Act in another account: assume this role with the credentials above (fleets).
+    pub assume_role: Option<AssumeRole>,
 }
+
+/// An STS AssumeRole into an attendee's account.
+#[derive(Debug, Clone)]
+pub struct AssumeRole {
+    /// `arn:aws:iam::<account>:role/<name>`.
+    pub role_arn: String,
+    /// `ExternalId`, when the role's trust policy asks for one.
+    pub external_id: Option<String>,
+    /// `RoleSessionName`.
+    pub session_name: String,
+}
+
+/// How long assumed credentials last: AWS's default and the longest a role-chained session
+/// may have; one account's `up` takes minutes.
+const ASSUMED_SECONDS: i32 = 3600;
 
 /// Connects: builds the clients and asks STS who we are.
 ///
 /// # Errors
 /// No credentials, or STS refuses them (the error names the code and a hint).
 pub async fn connect(target: &Target, settings: Settings) -> Result<Aws, ProviderError> {
+    let aws = connect_as(
+        target,
+        target.credentials.clone().map(|(k, s)| (k, s, None)),
+        settings.clone(),
+    )
+    .await?;
+    let Some(assume) = &target.assume_role else {
+        return Ok(aws);
+    };
+    let sts = aws.clients.sts.clone();
+    let assumed = aws
+        .call("AssumeRole", || {
+            sts.assume_role()
+                .role_arn(&assume.role_arn)
+                .role_session_name(&assume.session_name)
+                .set_external_id(assume.external_id.clone())
+                .duration_seconds(ASSUMED_SECONDS)
+                .send()
+        })
+        .await
+        .map_err(|e| {
+            let hint = format!(
+                "the caller must be allowed sts:AssumeRole on {} and the role must trust it{}",
+                assume.role_arn,
+                if assume.external_id.is_some() {
+                    " with this external id"
+                } else {
+                    ""
+                }
+            );
+            match e.hint {
+                Some(_) => e,
+                None => e.hint(hint),
+            }
+        })?;
+    let Some(c) = assumed.credentials() else {
+        return Err(ProviderError::new(
+            "AssumeRole",
+            "NoCredentials",
+            format!("STS returned no credentials for {}", assume.role_arn),
+        ));
+    };
+    let credentials = (
+        c.access_key_id().to_owned(),
+        c.secret_access_key().to_owned(),
+        Some(c.session_token().to_owned()),
+    );
+    // The profile gave the caller's credentials; the attendee's are the assumed ones.
+    let target = Target {
+        profile: None,
+        ..target.clone()
+    };
+    connect_as(&target, Some(credentials), settings).await
+}
+
+/// Builds the clients with `credentials` (else the target's profile or the default chain)
+/// and asks STS who they are.
+async fn connect_as(
+    target: &Target,
+    credentials: Option<(String, String, Option<String>)>,
+    settings: Settings,
+) -> Result<Aws, ProviderError> {
     let https = {
         use aws_smithy_http_client::tls;
         aws_smithy_http_client::Builder::new()
@@ -42,8 +121,8 @@ pub async fn connect(target: &Target, settings: Settings) -> Result<Aws, Provide
     if let Some(profile) = &target.profile {
         loader = loader.profile_name(profile);
     }
-    if let Some((key, secret)) = &target.credentials {
-        loader = loader.credentials_provider(Credentials::new(key, secret, None, None, "personalize-stack"));
+    if let Some((key, secret, token)) = credentials {
+        loader = loader.credentials_provider(Credentials::new(key, secret, token, None, "personalize-stack"));
     }
     let config = loader.load().await;
     let clients = Clients {

@@ -14,7 +14,7 @@ mod pace;
 pub mod package;
 
 pub use call::RetryPolicy;
-pub use connect::{Target, connect};
+pub use connect::{AssumeRole, Target, connect};
 
 use indexmap::IndexMap;
 use personalize_stack_core::engine::{
@@ -25,8 +25,8 @@ use personalize_stack_core::spec::kinds::ResourceSpec;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The tag naming the stack that owns a resource.
@@ -50,6 +50,8 @@ pub struct Settings {
     /// The directory of the stack file: `code: { crate: lambda }` and `zip:` paths are
     /// relative to it.
     pub base_dir: PathBuf,
+    /// Lambda packages built so far (shared by clones of these settings).
+    pub packages: package::Packages,
 }
 
 impl Default for Settings {
@@ -61,6 +63,7 @@ impl Default for Settings {
             pace_api_gateway: true,
             abort_after_calls: None,
             base_dir: PathBuf::from("."),
+            packages: package::Packages::default(),
         }
     }
 }
@@ -104,7 +107,6 @@ pub struct Aws {
     calls: AtomicU64,
     call_log: Mutex<Vec<String>>,
     pacer: pace::Pacer,
-    packages: Mutex<BTreeMap<String, Arc<package::Package>>>,
 }
 
 impl Aws {
@@ -127,7 +129,6 @@ impl Aws {
             calls: AtomicU64::new(0),
             call_log: Mutex::new(Vec::new()),
             pacer: pace::Pacer::default(),
-            packages: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -137,11 +138,6 @@ impl Aws {
         self.stack = stack.name.clone();
         self.stack_tags = stack.tags.clone();
         self
-    }
-
-    /// Built Lambda packages, by function logical name (built once per run).
-    pub(crate) fn packages(&self) -> &Mutex<BTreeMap<String, Arc<package::Package>>> {
-        &self.packages
     }
 
     /// The AWS operations called so far, in order.

@@ -11,9 +11,10 @@
 use crate::Aws;
 use personalize_stack_core::engine::ProviderError;
 use personalize_stack_core::spec::kinds::lambda_function::{Architecture, Code};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The step named in build errors.
 const BUILD: &str = "build lambda";
@@ -46,6 +47,18 @@ impl Package {
     }
 }
 
+/// Built packages by what they were built from, shared by every provider made from the same
+/// [`Settings`](crate::Settings): a fleet of fifty accounts builds its crate once.
+#[derive(Clone, Default)]
+pub struct Packages(Arc<Mutex<BTreeMap<String, Arc<Package>>>>);
+
+impl std::fmt::Debug for Packages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or_default();
+        write!(f, "Packages({n} built)")
+    }
+}
+
 /// Base64 of the SHA-256 of `bytes`: what Lambda reports as `CodeSha256`.
 pub fn code_sha256(bytes: &[u8]) -> String {
     use base64::Engine as _;
@@ -53,7 +66,7 @@ pub fn code_sha256(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
 }
 
-/// The package of function `logical`, built (or read) on first use and kept for the rest of
+/// The package of a function's `code`, built (or read) on first use and kept for the rest of
 /// the run: `desired()` needs its hash on every call, and a crate is built once.
 ///
 /// Building blocks the calling thread (a build can take minutes); inside a multi-threaded
@@ -63,20 +76,23 @@ pub fn code_sha256(bytes: &[u8]) -> String {
 /// The code cannot be built or read.
 pub(crate) fn for_function(
     aws: &Aws,
-    logical: &str,
     code: &Code,
     architecture: Architecture,
 ) -> Result<Arc<Package>, ProviderError> {
     // The lock is held while building, so two callers never build the same crate twice.
     let mut cache = aws
-        .packages()
+        .settings
+        .packages
+        .0
         .lock()
         .map_err(|_| ProviderError::new(BUILD, "Internal", "the package cache is poisoned"))?;
-    if let Some(package) = cache.get(logical) {
+    // Keyed by source, not by function: the same code deployed in many accounts is one build.
+    let key = format!("{}|{code:?}|{architecture:?}", aws.settings.base_dir.display());
+    if let Some(package) = cache.get(&key) {
         return Ok(Arc::clone(package));
     }
     let package = Arc::new(blocking(|| load(&aws.settings.base_dir, code, architecture))?);
-    cache.insert(logical.to_owned(), Arc::clone(&package));
+    cache.insert(key, Arc::clone(&package));
     Ok(package)
 }
 

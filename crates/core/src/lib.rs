@@ -6,6 +6,7 @@
 //! and reports every problem it finds at once, each with its file position.
 
 pub mod engine;
+pub mod fleet;
 pub mod graph;
 pub mod lint;
 pub mod schema;

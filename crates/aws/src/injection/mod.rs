@@ -202,6 +202,32 @@ impl Run<'_> {
     }
 }
 
+/// The stack's test request with its sample records as written (no run markers): what an
+/// attendee pastes to send events through their own API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleRequest {
+    /// `PUT`.
+    pub method: String,
+    /// The deployed stage's URL of the test route, path parameters filled in.
+    pub url: String,
+    /// The stack's API key, when it has one.
+    pub api_key: Option<String>,
+    /// The request body carrying the records.
+    pub body: String,
+}
+
+/// The sample request of a deployed stack; `None` without a `test:` section or before the
+/// API is deployed.
+pub fn sample_request(stack: &Stack, attrs: &BTreeMap<String, Attrs>) -> Option<SampleRequest> {
+    let pipeline = pipeline::Pipeline::locate(stack, attrs, &Options::default()).ok()?;
+    Some(SampleRequest {
+        method: pipeline.route.method.as_str().to_owned(),
+        body: pipeline.body(&pipeline.test.records),
+        api_key: pipeline.key.map(|k| k.value),
+        url: pipeline.url,
+    })
+}
+
 /// Runs the injection test against the deployed `stack` whose resources have `attrs`.
 ///
 /// # Errors

@@ -56,7 +56,7 @@ pub fn desired(
     spec: &LambdaFunction,
     refs: &Resolver,
 ) -> Result<Desired, ProviderError> {
-    let package = package::for_function(aws, &r.logical, &spec.code, spec.architecture)?;
+    let package = package::for_function(aws, &spec.code, spec.architecture)?;
     let mut f = Fields::new();
     f.insert("name".into(), spec.name.clone());
     if let Some(d) = spec.description.as_deref().filter(|d| !d.is_empty()) {
@@ -229,7 +229,7 @@ pub async fn create(
     spec: &LambdaFunction,
     refs: &Resolver,
 ) -> Result<Attrs, ProviderError> {
-    let package = package::for_function(aws, &r.logical, &spec.code, spec.architecture)?;
+    let package = package::for_function(aws, &spec.code, spec.architecture)?;
     let role = known(refs, &spec.role)?;
     let environment = environment(spec, refs)?;
     let tags: HashMap<String, String> = aws.tags_for(r, &spec.tags).into_iter().collect();
@@ -365,7 +365,7 @@ pub async fn update(
         wait_updated(aws, name).await?;
     }
     if code_changed {
-        let package = package::for_function(aws, &r.logical, &spec.code, spec.architecture)?;
+        let package = package::for_function(aws, &spec.code, spec.architecture)?;
         aws.call("UpdateFunctionCode", || {
             lambda
                 .update_function_code()

@@ -44,6 +44,7 @@ pub fn settings() -> Settings {
         pace_api_gateway: false,
         abort_after_calls: None,
         base_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        packages: personalize_stack_aws::package::Packages::default(),
     }
 }
 
@@ -71,6 +72,7 @@ pub async fn provider_with(running: &Running, stack: &Stack, settings: Settings)
         region: stack.region.clone(),
         profile: None,
         credentials: Some((ACCOUNT.to_owned(), "secret".to_owned())),
+        assume_role: None,
     };
     Arc::new(
         personalize_stack_aws::connect(&target, settings)
