@@ -105,8 +105,10 @@ impl Line {
 
     /// The job ended with `row`.
     pub fn done(&self, row: &Row) {
-        let text = if row.ok {
+        let text = if row.ok && row.test != "-" {
             format!("{} (test: {})", row.status, row.test)
+        } else if row.ok {
+            row.status.clone()
         } else {
             format!("FAILED: {}", row.reason.as_deref().unwrap_or("failed"))
         };

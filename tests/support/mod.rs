@@ -127,7 +127,13 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
             .arg("-f")
             .arg(w.stack_file())
-            .args(["local", "--port", "0", "--latency", "instant", "--quiet"])
+            .args(["local", "--port", "0", "--quiet"])
+            // Instant readiness unless the caller picks a profile.
+            .args(if extra.contains(&"--latency") {
+                &[][..]
+            } else {
+                &["--latency", "instant"][..]
+            })
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
