@@ -8,28 +8,20 @@ use crate::cli::GlobalArgs;
 use crate::progress::Lines;
 use anyhow::anyhow;
 use personalize_stack_core::engine::{self, Cancel};
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 /// Runs `destroy`.
 pub async fn run(global: &GlobalArgs, yes: bool, parallelism: usize) -> Result<(), Failure> {
     let connected = target::connect(global).await?;
     if !yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::Error(anyhow!(
-                "refusing to delete without confirmation: stdin is not a terminal; pass --yes"
-            )));
-        }
-        eprint!(
-            "Delete every resource of stack `{}` on {}? [y/N] ",
-            connected.stack.name, connected.description
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Err(Failure::Error(anyhow!("cancelled; nothing was deleted")));
-        }
+        super::confirm(
+            &format!(
+                "Delete every resource of stack `{}` on {}?",
+                connected.stack.name, connected.description
+            ),
+            "delete",
+            "cancelled; nothing was deleted",
+        )?;
     }
     let (cancel, trip) = Cancel::new();
     let interrupts = tokio::spawn(async move {

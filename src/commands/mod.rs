@@ -30,6 +30,39 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Refuses to go on without an answer nobody can give: stdin is not a terminal (and the
+/// caller was not given `--yes`). `doing` completes "refusing to … without confirmation".
+pub fn require_terminal(doing: &str) -> Result<(), Failure> {
+    use std::io::IsTerminal as _;
+    if std::io::stdin().is_terminal() {
+        Ok(())
+    } else {
+        Err(Failure::Error(anyhow::anyhow!(
+            "refusing to {doing} without confirmation: stdin is not a terminal; pass --yes"
+        )))
+    }
+}
+
+/// Prints `question` on stderr and reads one line of answer from stdin, trimmed.
+pub fn ask(question: &str) -> String {
+    use std::io::{BufRead as _, Write as _};
+    eprint!("{question} ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    answer.trim().to_owned()
+}
+
+/// A y/N question on a terminal: `Ok` on yes, else the error `cancelled`.
+pub fn confirm(question: &str, doing: &str, cancelled: &str) -> Result<(), Failure> {
+    require_terminal(doing)?;
+    if matches!(ask(&format!("{question} [y/N]")).as_str(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::Error(anyhow::anyhow!("{cancelled}")))
+    }
+}
+
 /// Reads and checks the stack file, printing every problem on failure.
 pub fn load_stack(global: &GlobalArgs) -> Result<Stack, Failure> {
     let path = &global.file;

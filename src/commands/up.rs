@@ -7,7 +7,6 @@ use crate::cli::Output;
 use crate::progress::{self, Lines};
 use anyhow::anyhow;
 use personalize_stack_core::engine::{self, Cancel, Report, Status};
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::sync::Arc;
 
 /// `up`'s options.
@@ -88,20 +87,11 @@ fn confirm(yes: bool) -> Result<(), Failure> {
     if yes {
         return Ok(());
     }
-    if !std::io::stdin().is_terminal() {
-        return Err(Failure::Error(anyhow!(
-            "refusing to change resources without confirmation: stdin is not a terminal; pass --yes"
-        )));
-    }
-    eprint!("Apply these changes? [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if matches!(answer.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(Failure::Error(anyhow!("cancelled; nothing was changed")))
-    }
+    super::confirm(
+        "Apply these changes?",
+        "change resources",
+        "cancelled; nothing was changed",
+    )
 }
 
 /// Applies with progress lines and a two-stage Ctrl-C: the first lets steps in flight finish

@@ -16,7 +16,6 @@ use personalize_stack_core::engine::{self, Action, Attrs, Status};
 use personalize_stack_core::fleet::Fleet;
 use personalize_stack_core::spec::kinds::Kind;
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -316,18 +315,11 @@ pub async fn up(global: &GlobalArgs, path: &Path, options: UpOptions) -> Result<
     }
     if !options.yes {
         // Per-account plans are `plan --fleet`'s job; here one question for the fleet.
-        if !std::io::stdin().is_terminal() {
-            return Err(Failure::Error(anyhow!(
-                "refusing to change resources without confirmation: stdin is not a terminal; pass --yes"
-            )));
-        }
-        eprint!("Create or update the stack in these accounts? (`plan --fleet` shows the changes) [y/N] ");
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Err(Failure::Error(anyhow!("cancelled; nothing was changed")));
-        }
+        crate::commands::confirm(
+            "Create or update the stack in these accounts? (`plan --fleet` shows the changes)",
+            "change resources",
+            "cancelled; nothing was changed",
+        )?;
     }
     let options = Arc::new(options);
     let bars = ctx.bars("up");
@@ -541,10 +533,9 @@ async fn outputs_one(ctx: &Ctx, job: &Job, row: &mut Row) -> anyhow::Result<()> 
 /// empty or list what remains.
 pub async fn destroy(global: &GlobalArgs, path: &Path, yes: bool, parallelism: usize) -> Result<(), Failure> {
     let ctx = Ctx::open(global, path).await?;
-    if !yes && !std::io::stdin().is_terminal() {
-        return Err(Failure::Error(anyhow!(
-            "refusing to delete without confirmation: stdin is not a terminal; pass --yes"
-        )));
+    if !yes {
+        // Before the listing: without a terminal nobody could type the fleet's name.
+        crate::commands::require_terminal("delete")?;
     }
     if !global.quiet {
         eprintln!("Listing what `destroy` would delete in {}", ctx.describe());
@@ -571,15 +562,12 @@ pub async fn destroy(global: &GlobalArgs, path: &Path, yes: bool, parallelism: u
         }
     }
     if !yes {
-        eprint!(
-            "Delete these {total} resources in {} accounts? Type the fleet's name (`{}`) to confirm: ",
+        let answer = crate::commands::ask(&format!(
+            "Delete these {total} resources in {} accounts? Type the fleet's name (`{}`) to confirm:",
             listing.iter().filter(|r| r.ok).count(),
             ctx.fleet.name
-        );
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if answer.trim() != ctx.fleet.name {
+        ));
+        if answer != ctx.fleet.name {
             return Err(Failure::Error(anyhow!("cancelled; nothing was deleted")));
         }
     }

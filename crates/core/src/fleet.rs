@@ -119,15 +119,7 @@ pub fn parse(
     default_name: &str,
     stack_vars: &[String],
 ) -> Result<Fleet, Diagnostics> {
-    let fail = |mut diagnostics: Vec<Diagnostic>| {
-        diagnostics.sort_by_key(|d| d.pos.unwrap_or_default());
-        diagnostics.dedup();
-        Diagnostics {
-            file: file.to_owned(),
-            source_text: source.to_owned(),
-            diagnostics,
-        }
-    };
+    let fail = |diagnostics: Vec<Diagnostic>| Diagnostics::sorted(file, source, diagnostics);
     let root = yaml::parse(source).map_err(|e| {
         fail(vec![Diagnostic::at(
             e.pos,

@@ -73,6 +73,19 @@ pub struct Diagnostics {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Diagnostics {
+    /// The problems of `file`, sorted by position, duplicates dropped.
+    pub fn sorted(file: &str, source: &str, mut diagnostics: Vec<Diagnostic>) -> Diagnostics {
+        diagnostics.sort_by_key(|d| d.pos.unwrap_or_default());
+        diagnostics.dedup();
+        Diagnostics {
+            file: file.to_owned(),
+            source_text: source.to_owned(),
+            diagnostics,
+        }
+    }
+}
+
 fn plural(n: usize) -> String {
     if n == 1 {
         "1 problem".to_owned()

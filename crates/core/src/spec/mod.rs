@@ -131,16 +131,7 @@ impl Stack {
 /// # Errors
 /// Every problem found, each with its position.
 pub fn parse(file: &str, source: &str, options: &LoadOptions) -> Result<Stack, Diagnostics> {
-    let fail = |diagnostics: Vec<Diagnostic>| {
-        let mut diagnostics = diagnostics;
-        diagnostics.sort_by_key(|d| d.pos.unwrap_or_default());
-        diagnostics.dedup();
-        Diagnostics {
-            file: file.to_owned(),
-            source_text: source.to_owned(),
-            diagnostics,
-        }
-    };
+    let fail = |diagnostics: Vec<Diagnostic>| Diagnostics::sorted(file, source, diagnostics);
     let mut root = match yaml::parse(source) {
         Ok(root) => root,
         Err(e) => {
