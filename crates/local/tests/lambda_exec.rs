@@ -28,7 +28,13 @@ const POLL_MS: u64 = 20;
 /// directory serializes concurrent test processes, and the second finds it fresh).
 fn fixture_zip() -> &'static [u8] {
     static ZIP: OnceLock<Vec<u8>> = OnceLock::new();
-    ZIP.get_or_init(|| {
+    ZIP.get_or_init(|| stored_zip(fixture_binary()))
+}
+
+/// The echo function's executable, built once per test process.
+fn fixture_binary() -> &'static [u8] {
+    static BINARY: OnceLock<Vec<u8>> = OnceLock::new();
+    BINARY.get_or_init(|| {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/echo-function/Cargo.toml");
         let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("echo-function");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
@@ -47,7 +53,7 @@ fn fixture_zip() -> &'static [u8] {
             "building the fixture function failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        stored_zip(&std::fs::read(target.join("release/bootstrap")).unwrap())
+        std::fs::read(target.join("release/bootstrap")).unwrap()
     })
 }
 
@@ -1137,4 +1143,80 @@ async fn a_restarted_runtime_resumes_from_the_durable_checkpoint() {
     assert_eq!(seen, expected, "nothing redelivered, nothing skipped");
     running.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The unpacked copies of deployment packages in a runtime's data dir.
+fn unpacked_copies(data_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data_dir.join("lambda/code"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fleet deploys one zip to many functions: it is unpacked once and shared, and the copy
+/// goes when no function uses that zip any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn functions_with_the_same_zip_share_one_unpacked_copy() {
+    let zip = echo_zip().await;
+    let dir = std::env::temp_dir().join(format!("ps-lambda-exec-{}", uuid::Uuid::new_v4()));
+    let running = start(Profile::instant(), Some(dir.clone())).await;
+    create_function(&running, "first", zip.clone(), 10).await;
+    create_function(&running, "second", zip.clone(), 10).await;
+    for name in ["first", "second"] {
+        let out = invoke(&running, name, json!({ "env": ["AWS_LAMBDA_FUNCTION_NAME"] })).await;
+        assert_eq!(out.function_error(), None, "{name}: {}", log_text(&out));
+        assert_eq!(payload_of(&out)["env"]["AWS_LAMBDA_FUNCTION_NAME"], name);
+    }
+    assert_eq!(unpacked_copies(&dir), [hex_sha256(&zip)], "one copy for both");
+
+    // The first one going leaves the second one its code: after a restart with the unpacked
+    // copies gone (as when a temp dir is wiped), the second one runs from the stored zip.
+    clients(&running)
+        .lambda
+        .delete_function()
+        .function_name("first")
+        .send()
+        .await
+        .unwrap();
+    running.shutdown().await;
+    std::fs::remove_dir_all(dir.join("lambda/code")).unwrap();
+    let running = start(Profile::instant(), Some(dir.clone())).await;
+    let out = invoke(&running, "second", json!({ "n": 1 })).await;
+    assert_eq!(out.function_error(), None, "{}", log_text(&out));
+    assert_eq!(payload_of(&out)["n"], 1);
+
+    // New code for the second one (the same executable with padding after it): the old copy,
+    // which nothing uses now, is removed when the new one is unpacked.
+    let mut padded = fixture_binary().to_vec();
+    padded.extend_from_slice(&[0; 64]);
+    let new_zip = stored_zip(&padded);
+    clients(&running)
+        .lambda
+        .update_function_code()
+        .function_name("second")
+        .zip_file(Blob::new(new_zip.clone()))
+        .send()
+        .await
+        .unwrap();
+    let out = invoke(&running, "second", json!({ "n": 2 })).await;
+    assert_eq!(out.function_error(), None, "{}", log_text(&out));
+    assert_eq!(payload_of(&out)["n"], 2);
+    assert_eq!(unpacked_copies(&dir), [hex_sha256(&new_zip)]);
+
+    running.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

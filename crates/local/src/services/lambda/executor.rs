@@ -542,28 +542,26 @@ impl Executor {
 
     /// The directory holding the function's unpacked code, unpacked now if need be.
     fn unpacked_code(&self, spec: &Spec) -> Result<PathBuf, StartFailure> {
-        let function_dir = self
-            .work_dir
-            .join("lambda")
-            .join(&spec.account)
-            .join(&spec.region)
-            .join(&spec.name);
-        // CodeSha256 is base64: make it a file name.
-        let dir = function_dir.join(spec.code_sha256.replace('/', "_").replace('+', "-"));
+        // One unpacked copy per zip, shared by every function running it (see `code`): a
+        // fleet's fifty forwarders unpack once. The digest names the directory.
+        let code_root = self.work_dir.join("lambda").join("code");
+        let name = super::code::hex_of_code_sha256(&spec.code_sha256)
+            .unwrap_or_else(|| spec.code_sha256.replace('/', "_").replace('+', "-"));
+        let dir = code_root.join(&name);
         let _guard = self.unpacking.lock().unwrap_or_else(PoisonError::into_inner);
         if dir.join(".unpacked").is_file() {
             return Ok(dir);
         }
-        let zip = self
-            .runtime()
-            .map_err(StartFailure::Rejected)?
+        let runtime = self.runtime().map_err(StartFailure::Rejected)?;
+        let zip = runtime
             .store
             .read(|t| t.get_blob(&spec.code_blob))
             .map_err(|e| StartFailure::Rejected(e.into()))?
             .ok_or_else(|| StartFailure::Rejected(AwsError::internal("the function's code is missing")))?;
-        // Older versions of the code are not needed any more.
-        let _ = std::fs::remove_dir_all(&function_dir);
-        let staging = function_dir.join(format!(".staging-{}", uuid::Uuid::new_v4().simple()));
+        // Copies no function uses any more are not needed (a running process keeps its
+        // executable even when the file is removed).
+        remove_unused_code(&code_root, &runtime.store);
+        let staging = code_root.join(format!(".staging-{}", uuid::Uuid::new_v4().simple()));
         let io = |e: std::io::Error| {
             StartFailure::Rejected(AwsError::internal(format!(
                 "cannot unpack the function's code: {e}"
@@ -582,6 +580,8 @@ impl Executor {
         })?;
         make_executable(&staging.join("bootstrap")).map_err(io)?;
         std::fs::write(staging.join(".unpacked"), b"").map_err(io)?;
+        // A stale copy without its marker (a crash mid-unpack) would block the rename.
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::rename(&staging, &dir).map_err(io)?;
         Ok(dir)
     }
@@ -986,6 +986,25 @@ async fn posted_init_error(rx: &mut watch::Receiver<Option<Vec<u8>>>) -> Vec<u8>
 }
 
 // ---- the process and its output ----
+
+/// Removes the unpacked copies under `code_root` whose zip no function uses any more, and
+/// staging directories an interrupted unpack left. Best effort: a copy that cannot be removed
+/// now is tried again at the next unpack.
+fn remove_unused_code(code_root: &Path, store: &crate::store::Store) {
+    let Ok(entries) = std::fs::read_dir(code_root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let unused = name.starts_with(".staging-")
+            || store
+                .read(|t| super::code::is_in_use(t, &name))
+                .is_ok_and(|in_use| !in_use);
+        if unused {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 /// Starts `bootstrap` with a clean environment, stdout and stderr into `output`.
 fn spawn(code_dir: &Path, env: &[(String, String)], output: std::io::PipeWriter) -> std::io::Result<Child> {

@@ -7,11 +7,13 @@
 //! `Architectures`, `CodeSha256` (base64 of the zip's SHA-256), `CodeSize`, `Version`
 //! (`$LATEST`), `PackageType`, `EphemeralStorage`, `TracingConfig`, `LoggingConfig`,
 //! `SnapStart`, `RevisionId`, `LastModified` and `Tags`; and for the runtime itself:
-//! - `_code_blob`: the blob key of the zip ([`crate::store::Txn::get_blob`]);
+//! - `_code_blob`: the blob key of the zip ([`crate::store::Txn::get_blob`]), shared by every
+//!   function with the same zip (see the `code` submodule);
 //! - `_created_ms`, `_ready_at_ms`: `Pending` until `_ready_at_ms`, then `Active`;
 //! - `_update_ready_at_ms`: `LastUpdateStatus` is `InProgress` until then, then `Successful`;
 //! - `_reserved_concurrency`: the reservation `PutFunctionConcurrency` set, if any.
 
+use super::code::{self, Code};
 use super::{
     FunctionRef, body_of, conflict, function_arn, function_key, invalid, lambda_timestamp, missing,
     not_found, not_in_enum, opt_int, opt_str, opt_string_map, out_of_range, parse_function_ref, validation,
@@ -135,6 +137,7 @@ pub(super) fn create(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse
     let architectures = architectures(&body)?;
     let tags = opt_string_map(&body, "Tags")?.unwrap_or_default();
     let zip = zip_from(body.get("Code").ok_or_else(|| missing("code"))?)?;
+    let code = Code::of(&zip);
     let key = function_key(ctx, &name);
     let arn = function_arn(ctx, &name);
     let doc = ctx.store.write(|t| {
@@ -142,9 +145,8 @@ pub(super) fn create(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse
             return Err(conflict(format!("Function already exist: {name}")));
         }
         check_role(t, ctx, &role)?;
-        let blob = ctx.key("lambda", "code", &name);
-        t.put_blob(&blob, &zip)?;
-        let mut doc = new_function(ctx, &name, &arn, &zip, &blob);
+        code::retain(t, &code, &zip)?;
+        let mut doc = new_function(ctx, &name, &arn, &code);
         doc.insert("Role".into(), json!(role));
         doc.insert(
             "Architectures".into(),
@@ -214,6 +216,7 @@ pub(super) fn update_code(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsRes
     check_request_size(req, "UpdateFunctionCode")?;
     let body = body_of(req)?;
     let zip = zip_from(&body)?;
+    let code = Code::of(&zip);
     let architectures = architectures(&body)?;
     let dry_run = super::opt_bool(&body, "DryRun")?.unwrap_or(false);
     let revision = opt_str(&body, "RevisionId")?.map(str::to_owned);
@@ -224,10 +227,12 @@ pub(super) fn update_code(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsRes
         if dry_run {
             return Ok::<_, AwsError>(doc);
         }
-        let blob = str_of(&doc, "_code_blob").to_owned();
-        t.put_blob(&blob, &zip)?;
-        doc.insert("CodeSha256".into(), json!(code_sha256(&zip)));
-        doc.insert("CodeSize".into(), json!(zip.len()));
+        // Retain before releasing: the same zip again must not be deleted in between.
+        code::retain(t, &code, &zip)?;
+        code::release(t, str_of(&doc, "_code_blob"))?;
+        doc.insert("_code_blob".into(), json!(code.blob));
+        doc.insert("CodeSha256".into(), json!(code.sha256));
+        doc.insert("CodeSize".into(), json!(code.size));
         if let Some(a) = architectures {
             doc.insert("Architectures".into(), json!(a));
         }
@@ -282,7 +287,7 @@ pub(super) fn delete(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<R
     }
     ctx.store.write(|t| {
         let doc = load_ref(t, ctx, &fref, qualifier.as_deref())?;
-        t.delete_blob(str_of(&doc, "_code_blob"))?;
+        code::release(t, str_of(&doc, "_code_blob"))?;
         t.delete(&function_key(ctx, &fref.name))?;
         Ok::<_, AwsError>(())
     })?;
@@ -433,15 +438,15 @@ fn str_of<'a>(doc: &'a Doc, field: &str) -> &'a str {
 
 // ---- rendering ----
 
-fn new_function(ctx: &Ctx<'_>, name: &str, arn: &str, zip: &[u8], blob: &str) -> Doc {
+fn new_function(ctx: &Ctx<'_>, name: &str, arn: &str, code: &Code) -> Doc {
     let doc = json!({
         "FunctionName": name,
         "FunctionArn": arn,
         "Description": "",
         "Timeout": 3,
         "MemorySize": 128,
-        "CodeSha256": code_sha256(zip),
-        "CodeSize": zip.len(),
+        "CodeSha256": code.sha256,
+        "CodeSize": code.size,
         "Version": "$LATEST",
         "PackageType": "Zip",
         "EphemeralStorage": { "Size": 512 },
@@ -450,7 +455,7 @@ fn new_function(ctx: &Ctx<'_>, name: &str, arn: &str, zip: &[u8], blob: &str) ->
         "LoggingConfig": { "LogFormat": "Text", "LogGroup": format!("/aws/lambda/{name}") },
         "RevisionId": uuid::Uuid::new_v4().to_string(),
         "LastModified": lambda_timestamp(ctx.now_ms),
-        "_code_blob": blob,
+        "_code_blob": code.blob,
         "_created_ms": ctx.now_ms,
         "_ready_at_ms": ctx.after(ctx.config.profile.function_ready_ms),
         "_update_ready_at_ms": 0,
@@ -543,13 +548,6 @@ fn zip_from(code: &Value) -> AwsResult<Vec<u8>> {
         ));
     }
     Ok(zip)
-}
-
-/// `CodeSha256`: base64 of the SHA-256 of the zip, as Lambda reports it.
-fn code_sha256(zip: &[u8]) -> String {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(zip))
 }
 
 fn architectures(body: &Value) -> AwsResult<Option<Vec<String>>> {

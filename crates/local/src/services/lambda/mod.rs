@@ -12,7 +12,7 @@
 //! # What is stored
 //! - A function is one document under `ctx.key("lambda", "function", name)` (its fields are
 //!   listed in the `functions` submodule); its zip is a blob whose key the document names
-//!   in `_code_blob`.
+//!   in `_code_blob`, stored once per content however many functions use it (`code`).
 //! - An event source mapping is one document under
 //!   `ctx.key("lambda", "event-source-mapping", uuid)` (fields in the `mappings` submodule).
 //!
@@ -30,6 +30,7 @@
 //! - Deleting a function leaves its event source mappings in place, as AWS does: they stay
 //!   until deleted and the poller finds no function behind them.
 
+mod code;
 mod concurrency;
 pub(crate) mod executor;
 mod functions;
