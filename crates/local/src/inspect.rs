@@ -7,6 +7,9 @@
 //!   accepted, `{"events": [...]}` in arrival order; with `&count=true`, only how many:
 //!   `{"count": n}` (cheap enough to poll while events pour in); with `&eventIdPrefix=…`,
 //!   only the events whose `eventId` starts with it (how the injection test finds its run's).
+//! - `GET /_local/lambda/code/{account}/{region}/{function}?CodeSha256=…`: the function's zip,
+//!   where `GetFunction`'s `Code.Location` points (AWS's is a presigned S3 URL); 404 once the
+//!   function is gone or has other code.
 
 use crate::protocol::respond;
 use crate::server::Runtime;
@@ -19,6 +22,9 @@ pub(crate) fn handle(rt: &Runtime, method: &Method, path: &str, query: Option<&s
     match (method == Method::GET, path) {
         (true, "/_local/resources") => resources(rt, query, &request_id),
         (true, "/_local/events") => events(rt, query, &request_id),
+        (true, p) if p.starts_with(CODE_PREFIX) => {
+            function_code(rt, &p[CODE_PREFIX.len()..], query, &request_id)
+        }
         _ => respond(
             404,
             "application/json",
@@ -26,6 +32,36 @@ pub(crate) fn handle(rt: &Runtime, method: &Method, path: &str, query: Option<&s
             br#"{"message":"unknown inspection endpoint; try GET /_local/resources or GET /_local/events"}"#
                 .to_vec(),
         ),
+    }
+}
+
+const CODE_PREFIX: &str = "/_local/lambda/code/";
+
+/// `GET /_local/lambda/code/{account}/{region}/{function}?CodeSha256=…`.
+fn function_code(rt: &Runtime, rest: &str, query: Option<&str>, request_id: &str) -> Response<Body> {
+    let parts: Vec<String> = rest
+        .split('/')
+        .map(|p| {
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let [account, region, name] = parts.as_slice() else {
+        return json_response(404, request_id, &serde_json::json!({ "message": "no such code" }));
+    };
+    let sha = param(query, "CodeSha256").unwrap_or_default();
+    let zip = rt
+        .store
+        .read(|t| crate::services::lambda::code::download(t, account, region, name, &sha));
+    match zip {
+        Ok(Some(zip)) => respond(200, "application/zip", request_id, zip),
+        Ok(None) => json_response(
+            404,
+            request_id,
+            &serde_json::json!({ "message": "The function is gone or its code has changed since this location was given." }),
+        ),
+        Err(e) => json_response(500, request_id, &serde_json::json!({ "message": e.to_string() })),
     }
 }
 

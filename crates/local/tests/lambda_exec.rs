@@ -1159,6 +1159,28 @@ fn unpacked_copies(data_dir: &Path) -> Vec<String> {
     names
 }
 
+fn sha256_base64(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+}
+
+/// `GET url` (on the runtime at `addr`): the status and the body's bytes.
+fn get_bytes(addr: std::net::SocketAddr, url: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read as _, Write as _};
+    let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    assert!(!head.to_ascii_lowercase().contains("chunked"), "{head}");
+    (status, response[split + 4..].to_vec())
+}
+
 fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(bytes)
@@ -1216,6 +1238,34 @@ async fn functions_with_the_same_zip_share_one_unpacked_copy() {
     assert_eq!(out.function_error(), None, "{}", log_text(&out));
     assert_eq!(payload_of(&out)["n"], 2);
     assert_eq!(unpacked_copies(&dir), [hex_sha256(&new_zip)]);
+
+    // GetFunction's Code.Location downloads the zip (AWS's is a presigned S3 URL).
+    let location = clients(&running)
+        .lambda
+        .get_function()
+        .function_name("second")
+        .send()
+        .await
+        .unwrap()
+        .code
+        .unwrap()
+        .location
+        .unwrap();
+    let (status, body) = get_bytes(running.addr(), &location);
+    assert_eq!(status, 200, "{location}");
+    assert_eq!(body, new_zip, "the location serves the current zip");
+    let old = location.replace(
+        &percent_encoding::utf8_percent_encode(&sha256_base64(&new_zip), percent_encoding::NON_ALPHANUMERIC)
+            .to_string(),
+        &percent_encoding::utf8_percent_encode(&sha256_base64(&zip), percent_encoding::NON_ALPHANUMERIC)
+            .to_string(),
+    );
+    assert_ne!(old, location);
+    assert_eq!(
+        get_bytes(running.addr(), &old).0,
+        404,
+        "code that was replaced is gone"
+    );
 
     running.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -60,6 +60,33 @@ pub(crate) fn is_in_use(t: &Txn<'_>, hex_digest: &str) -> Result<bool, StoreErro
     Ok(t.get_blob(&refs_key(&format!("{PREFIX}{hex_digest}")))?.is_some())
 }
 
+/// The zip of function `name` in `account`/`region`, for the `Code.Location` URL that
+/// `GetFunction` gives (AWS's is a presigned S3 URL): `None` when the function is gone or its
+/// code is no longer the `CodeSha256` the URL names.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn download(
+    t: &Txn<'_>,
+    account: &str,
+    region: &str,
+    name: &str,
+    code_sha256: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let key = format!(
+        "{account}/{region}/lambda/function/{}",
+        crate::services::escape_id(name)
+    );
+    let Some(doc) = t.get::<serde_json::Value>(&key)? else {
+        return Ok(None);
+    };
+    let field = |f: &str| doc.get(f).and_then(serde_json::Value::as_str).unwrap_or_default();
+    if field("CodeSha256") != code_sha256 {
+        return Ok(None);
+    }
+    t.get_blob(field("_code_blob"))
+}
+
 /// Stores `zip` unless it is stored already, and counts one more function using it.
 ///
 /// # Errors

@@ -30,7 +30,7 @@
 //! - Deleting a function leaves its event source mappings in place, as AWS does: they stay
 //!   until deleted and the poller finds no function behind them.
 
-mod code;
+pub(crate) mod code;
 mod concurrency;
 pub(crate) mod executor;
 mod functions;
