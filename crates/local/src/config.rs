@@ -50,6 +50,14 @@ pub struct Profile {
     pub tracker_ready_ms: u64,
     /// Personalize deletions (tracker, dataset, group): DELETE PENDING → gone.
     pub personalize_delete_ms: u64,
+    /// Personalize dataset import job: CREATE PENDING → ACTIVE (or CREATE FAILED).
+    pub import_job_ready_ms: u64,
+    /// Personalize solution: CREATE PENDING → ACTIVE.
+    pub solution_ready_ms: u64,
+    /// Personalize solution version (training): CREATE PENDING → ACTIVE (or CREATE FAILED).
+    pub solution_version_ready_ms: u64,
+    /// Personalize campaign: CREATE PENDING → ACTIVE; also how long an update takes.
+    pub campaign_ready_ms: u64,
     /// Lambda CreateFunction: Pending → Active.
     pub function_ready_ms: u64,
     /// Lambda updates: LastUpdateStatus InProgress → Successful.
@@ -75,6 +83,10 @@ impl Profile {
             dataset_ready_ms: 0,
             tracker_ready_ms: 0,
             personalize_delete_ms: 0,
+            import_job_ready_ms: 0,
+            solution_ready_ms: 0,
+            solution_version_ready_ms: 0,
+            campaign_ready_ms: 0,
             function_ready_ms: 0,
             function_update_ms: 0,
             mapping_ready_ms: 0,
@@ -93,6 +105,10 @@ impl Profile {
             dataset_ready_ms: 200,
             tracker_ready_ms: 300,
             personalize_delete_ms: 200,
+            import_job_ready_ms: 200,
+            solution_ready_ms: 100,
+            solution_version_ready_ms: 300,
+            campaign_ready_ms: 200,
             function_ready_ms: 100,
             function_update_ms: 100,
             mapping_ready_ms: 200,
@@ -111,6 +127,10 @@ impl Profile {
             dataset_ready_ms: 15_000,
             tracker_ready_ms: 60_000,
             personalize_delete_ms: 30_000,
+            import_job_ready_ms: 60_000,
+            solution_ready_ms: 10_000,
+            solution_version_ready_ms: 120_000,
+            campaign_ready_ms: 60_000,
             function_ready_ms: 5_000,
             function_update_ms: 3_000,
             mapping_ready_ms: 10_000,

@@ -163,6 +163,7 @@ async fn bind(config: Config) -> Result<(SocketAddr, Serve, Arc<server::Runtime>
         config,
         rng: Mutex::new(rand::rngs::StdRng::from_os_rng()),
         addr: bound,
+        models: services::personalize_runtime::Models::default(),
     });
     let app = axum::Router::new()
         .fallback(server::handle)

@@ -22,6 +22,8 @@ pub(crate) struct Runtime {
     pub rng: Mutex<rand::rngs::StdRng>,
     /// Where the runtime listens (functions it runs call back to it here).
     pub addr: std::net::SocketAddr,
+    /// The recommendation models campaigns serve, built on first use.
+    pub models: services::personalize_runtime::Models,
 }
 
 /// Largest request body accepted (Lambda zips arrive base64-encoded in JSON).
@@ -153,6 +155,13 @@ fn dispatch(rt: &Runtime, call: Call) -> Response<Body> {
                 Err(e) => rest::error(&e, ErrorStyle::ApiGateway, &request_id),
             }
         }
+        Service::PersonalizeRuntime => {
+            let req = rest_request(&parts, path, body);
+            match services::personalize_runtime::handle(&ctx, &rt.models, &req) {
+                Ok(r) => rest::ok(&r, &request_id),
+                Err(e) => rest::error(&e, ErrorStyle::ApiGateway, &request_id),
+            }
+        }
         Service::Kinesis | Service::Personalize | Service::Logs => {
             let Some(op) = target
                 .as_deref()
@@ -249,6 +258,9 @@ pub(crate) enum Service {
     Personalize,
     /// personalize-events (`POST /events`), signed as `personalize` too.
     PersonalizeEvents,
+    /// personalize-runtime (`POST /recommendations`, `POST /personalize-ranking`), signed as
+    /// `personalize` too.
+    PersonalizeRuntime,
     Logs,
     Iam,
     Sts,
@@ -275,6 +287,9 @@ impl Service {
             "kinesis" => Service::Kinesis,
             // personalize-events and personalize-runtime sign as `personalize`: the path decides.
             "personalize" if target.is_none() && path.starts_with("/events") => Service::PersonalizeEvents,
+            "personalize" if target.is_none() && services::personalize_runtime::serves(path) => {
+                Service::PersonalizeRuntime
+            }
             "personalize" => Service::Personalize,
             "logs" => Service::Logs,
             "iam" => Service::Iam,
@@ -297,6 +312,7 @@ impl Service {
             Service::Kinesis => "kinesis",
             Service::Personalize => "personalize",
             Service::PersonalizeEvents => "personalize-events",
+            Service::PersonalizeRuntime => "personalize-runtime",
             Service::Logs => "logs",
             Service::Iam => "iam",
             Service::Sts => "sts",
@@ -357,7 +373,7 @@ fn inject_fault(rt: &Runtime, service: Service, operation: &str) -> Option<AwsEr
 fn throttling_error(service: Service) -> AwsError {
     match service {
         Service::Kinesis => AwsError::new("LimitExceededException", "Rate exceeded"),
-        Service::Personalize | Service::PersonalizeEvents | Service::Logs => {
+        Service::Personalize | Service::PersonalizeEvents | Service::PersonalizeRuntime | Service::Logs => {
             AwsError::new("ThrottlingException", "Rate exceeded")
         }
         Service::Iam | Service::Sts => AwsError::new("Throttling", "Rate exceeded"),
@@ -371,7 +387,10 @@ fn throttling_error(service: Service) -> AwsError {
 /// Each service's own internal error.
 fn server_error(service: Service) -> AwsError {
     match service {
-        Service::Kinesis | Service::Personalize | Service::PersonalizeEvents => AwsError::new(
+        Service::Kinesis
+        | Service::Personalize
+        | Service::PersonalizeEvents
+        | Service::PersonalizeRuntime => AwsError::new(
             "InternalFailure",
             "We encountered an internal error. Please try again.",
         )
@@ -396,7 +415,7 @@ fn render_error(service: Service, err: &AwsError, request_id: &str) -> Response<
         Service::Iam => query::error(err, services::iam::XMLNS, request_id),
         Service::Sts => query::error(err, services::sts::XMLNS, request_id),
         Service::Lambda => rest::error(err, ErrorStyle::Lambda, request_id),
-        Service::ApiGateway | Service::PersonalizeEvents => {
+        Service::ApiGateway | Service::PersonalizeEvents | Service::PersonalizeRuntime => {
             rest::error(err, ErrorStyle::ApiGateway, request_id)
         }
         _ => json::error(err, request_id),

@@ -401,6 +401,30 @@ impl Txn<'_> {
         Ok(out)
     }
 
+    /// The documents whose key starts with `prefix` and sorts at or after `from`, in key order:
+    /// what was appended after a known point of an ordered key space.
+    ///
+    /// # Errors
+    /// Storage failure or a corrupt document.
+    pub fn list_from<T: DeserializeOwned>(
+        &self,
+        prefix: &str,
+        from: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let end = prefix_end(prefix);
+        let start = if from > prefix { from } else { prefix };
+        let range = match &self.items {
+            Tables::Write(t) => db_err!(t.range::<&str>(start..end.as_str()))?,
+            Tables::Read(t) => db_err!(t.range::<&str>(start..end.as_str()))?,
+        };
+        let mut out = Vec::new();
+        for entry in range {
+            let (k, v) = db_err!(entry)?;
+            out.push((k.value().to_owned(), decode(k.value(), v.value())?));
+        }
+        Ok(out)
+    }
+
     /// Every key starting with `prefix`.
     ///
     /// # Errors

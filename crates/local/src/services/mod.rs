@@ -17,6 +17,7 @@ pub mod lambda;
 pub mod logs;
 pub mod personalize;
 pub mod personalize_events;
+pub mod personalize_runtime;
 pub mod sts;
 
 use crate::auth::Caller;

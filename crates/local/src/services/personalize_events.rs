@@ -354,10 +354,7 @@ fn store_events(
     events: Vec<Value>,
 ) -> Result<(), StoreError> {
     let counter_key = format!("{account}/{region}/{SERVICE}/event-counter/{}", escape_id(group));
-    let mut next = txn
-        .get::<Value>(&counter_key)?
-        .and_then(|c| c.get("next").and_then(Value::as_u64))
-        .unwrap_or(0);
+    let mut next = next_event_seq(txn, account, region, group)?;
     let prefix = events_prefix(account, region, Some(group));
     let tracking_id = common
         .get("trackingId")
@@ -422,6 +419,44 @@ pub(crate) fn stored_events(
         .into_iter()
         .map(|(_, doc)| doc)
         .filter(|doc| tracking_id.is_none_or(|t| doc.get("trackingId").and_then(Value::as_str) == Some(t)))
+        .collect())
+}
+
+/// The sequence number the next event stored for dataset group `group` will get: events
+/// numbered below it are stored. A trained model remembers it to catch up from there.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn next_event_seq(
+    txn: &Txn<'_>,
+    account: &str,
+    region: &str,
+    group: &str,
+) -> Result<u64, StoreError> {
+    let counter_key = format!("{account}/{region}/{SERVICE}/event-counter/{}", escape_id(group));
+    Ok(txn
+        .get::<Value>(&counter_key)?
+        .and_then(|c| c.get("next").and_then(Value::as_u64))
+        .unwrap_or(0))
+}
+
+/// The events stored for dataset group `group` numbered `from` or later, with their numbers,
+/// in arrival order.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) fn events_from(
+    txn: &Txn<'_>,
+    account: &str,
+    region: &str,
+    group: &str,
+    from: u64,
+) -> Result<Vec<(u64, Value)>, StoreError> {
+    let prefix = events_prefix(account, region, Some(group));
+    let docs: Vec<(String, Value)> = txn.list_from(&prefix, &format!("{prefix}{from:020}"))?;
+    Ok(docs
+        .into_iter()
+        .filter_map(|(key, doc)| Some((key.get(prefix.len()..)?.parse().ok()?, doc)))
         .collect())
 }
 

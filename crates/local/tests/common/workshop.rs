@@ -88,6 +88,10 @@ pub struct Deployed {
     pub key: String,
     /// The event tracker's tracking id.
     pub tracking_id: String,
+    /// The dataset group's ARN.
+    pub group_arn: String,
+    /// The interactions dataset's ARN.
+    pub dataset_arn: String,
 }
 
 /// Deploys the workshop's pipeline with a `shards`-shard stream, with the forwarder `zip`.
@@ -167,7 +171,7 @@ pub async fn deploy_in(endpoint: &str, account: &str, shards: i32, zip: Vec<u8>)
         .await
         .unwrap();
     let group_arn = group.dataset_group_arn().unwrap().to_owned();
-    personalize
+    let dataset_arn = personalize
         .create_dataset()
         .name("interactions")
         .dataset_group_arn(&group_arn)
@@ -175,7 +179,10 @@ pub async fn deploy_in(endpoint: &str, account: &str, shards: i32, zip: Vec<u8>)
         .schema_arn(schema.schema_arn().unwrap())
         .send()
         .await
-        .unwrap();
+        .unwrap()
+        .dataset_arn()
+        .unwrap()
+        .to_owned();
     let tracker = personalize
         .create_event_tracker()
         .name("personalize-workshop-event-tracker")
@@ -326,6 +333,8 @@ pub async fn deploy_in(endpoint: &str, account: &str, shards: i32, zip: Vec<u8>)
         api_id,
         key: key_value,
         tracking_id,
+        group_arn,
+        dataset_arn,
     }
 }
 

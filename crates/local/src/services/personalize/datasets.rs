@@ -170,7 +170,9 @@ pub(super) fn delete(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
         if status != model::ACTIVE {
             return Err(model::in_use(Kind::Dataset, &arn, status));
         }
-        dataset.start_deletion(ctx.now_ms, ctx.after(ctx.config.profile.personalize_delete_ms));
+        let gone_at = ctx.after(ctx.config.profile.personalize_delete_ms);
+        super::imports::forget_dataset(txn, ctx, &arn, gone_at)?;
+        dataset.start_deletion(ctx.now_ms, gone_at);
         model::save(txn, ctx, Kind::Dataset, &dataset)?;
         model::purge_gone(txn, ctx)
     })?;

@@ -1,5 +1,5 @@
 //! Dataset groups: CreateDatasetGroup, DescribeDatasetGroup, ListDatasetGroups,
-//! DeleteDatasetGroup (refused while the group has datasets or event trackers).
+//! DeleteDatasetGroup (refused while the group has datasets, event trackers or solutions).
 
 use super::input::{self, Violations};
 use super::model::{self, Kind, Resource};
@@ -98,7 +98,8 @@ pub(super) fn list(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     Ok(list_response("datasetGroups", items, next))
 }
 
-/// DeleteDatasetGroup: the group must be `ACTIVE` and hold no datasets or event trackers
+/// DeleteDatasetGroup: the group must be `ACTIVE` and hold no datasets, event trackers or
+/// solutions
 /// (not even ones still being deleted), as AWS requires.
 pub(super) fn delete(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     let mut v = Violations::default();
@@ -117,11 +118,15 @@ pub(super) fn delete(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
             .into_iter()
             .filter(member_of_group)
             .count();
-        if datasets + trackers > 0 {
+        let solutions = model::all(txn, ctx, Kind::Solution)?
+            .into_iter()
+            .filter(member_of_group)
+            .count();
+        if datasets + trackers + solutions > 0 {
             return Err(AwsError::new(
                 "ResourceInUseException",
                 format!(
-                    "Dataset group {arn} still has {datasets} dataset(s) and {trackers} event tracker(s). Delete them before deleting the dataset group."
+                    "Dataset group {arn} still has {datasets} dataset(s), {trackers} event tracker(s) and {solutions} solution(s). Delete them before deleting the dataset group."
                 ),
             ));
         }

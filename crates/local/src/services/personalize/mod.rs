@@ -1,5 +1,7 @@
 //! Amazon Personalize (awsJson 1.1, `AmazonPersonalize.*`): the control plane for schemas,
-//! dataset groups, datasets and event trackers, with their tags.
+//! dataset groups, datasets, dataset import jobs, event trackers, solutions, solution
+//! versions and campaigns, with their tags. Recommendations themselves are served by
+//! `personalize_runtime`.
 //!
 //! Lifecycles follow AWS (see [`model`]): dataset groups, datasets and event trackers are
 //! created `CREATE PENDING` → `CREATE IN_PROGRESS` → `ACTIVE` over the profile's
@@ -8,13 +10,18 @@
 //! an `ACTIVE` group, a group with datasets or trackers cannot be deleted, nor a schema a
 //! dataset uses.
 
+pub(crate) mod campaigns;
 mod datasets;
 mod groups;
+mod imports;
 pub(crate) mod input;
+pub(crate) mod interactions;
 pub(crate) mod model;
 mod schemas;
+mod solutions;
 mod tags;
 mod trackers;
+pub(crate) mod versions;
 
 use super::Ctx;
 use crate::store::{StoreError, Txn};
@@ -44,6 +51,21 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &Value) -> AwsResult<Value> {
         "DescribeEventTracker" => trackers::describe(ctx, input),
         "ListEventTrackers" => trackers::list(ctx, input),
         "DeleteEventTracker" => trackers::delete(ctx, input),
+        "CreateDatasetImportJob" => imports::create(ctx, input),
+        "DescribeDatasetImportJob" => imports::describe(ctx, input),
+        "ListDatasetImportJobs" => imports::list(ctx, input),
+        "CreateSolution" => solutions::create(ctx, input),
+        "DescribeSolution" => solutions::describe(ctx, input),
+        "ListSolutions" => solutions::list(ctx, input),
+        "DeleteSolution" => solutions::delete(ctx, input),
+        "CreateSolutionVersion" => versions::create(ctx, input),
+        "DescribeSolutionVersion" => versions::describe(ctx, input),
+        "ListSolutionVersions" => versions::list(ctx, input),
+        "CreateCampaign" => campaigns::create(ctx, input),
+        "DescribeCampaign" => campaigns::describe(ctx, input),
+        "ListCampaigns" => campaigns::list(ctx, input),
+        "UpdateCampaign" => campaigns::update(ctx, input),
+        "DeleteCampaign" => campaigns::delete(ctx, input),
         "TagResource" => tags::tag_resource(ctx, input),
         "UntagResource" => tags::untag_resource(ctx, input),
         "ListTagsForResource" => tags::list_tags_for_resource(ctx, input),

@@ -22,6 +22,11 @@ pub(crate) enum Kind {
     DatasetGroup,
     Dataset,
     EventTracker,
+    DatasetImportJob,
+    Solution,
+    /// ARN `…:solution/{solution name}/{version id}`; stored apart from solutions.
+    SolutionVersion,
+    Campaign,
 }
 
 impl Kind {
@@ -32,16 +37,47 @@ impl Kind {
             Kind::DatasetGroup => "dataset-group",
             Kind::Dataset => "dataset",
             Kind::EventTracker => "event-tracker",
+            Kind::DatasetImportJob => "dataset-import-job",
+            Kind::Solution | Kind::SolutionVersion => "solution",
+            Kind::Campaign => "campaign",
         }
     }
 
-    fn parse(s: &str) -> Option<Kind> {
+    /// The key segment its documents are stored under: the ARN type, except for solution
+    /// versions, which share their solutions' ARN type but must not be listed with them.
+    fn segment(self) -> &'static str {
+        match self {
+            Kind::SolutionVersion => "solution-version",
+            other => other.as_str(),
+        }
+    }
+
+    /// The kind of an ARN's resource part `{type}/{id}`.
+    fn parse(s: &str, id: &str) -> Option<Kind> {
         match s {
             "schema" => Some(Kind::Schema),
             "dataset-group" => Some(Kind::DatasetGroup),
             "dataset" => Some(Kind::Dataset),
             "event-tracker" => Some(Kind::EventTracker),
+            "dataset-import-job" => Some(Kind::DatasetImportJob),
+            "solution" if id.contains('/') => Some(Kind::SolutionVersion),
+            "solution" => Some(Kind::Solution),
+            "campaign" => Some(Kind::Campaign),
             _ => None,
+        }
+    }
+
+    /// How AWS's messages name it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Schema => "Schema",
+            Kind::DatasetGroup => "Dataset group",
+            Kind::Dataset => "Dataset",
+            Kind::EventTracker => "Event tracker",
+            Kind::DatasetImportJob => "Dataset import job",
+            Kind::Solution => "Solution",
+            Kind::SolutionVersion => "Solution version",
+            Kind::Campaign => "Campaign",
         }
     }
 }
@@ -56,6 +92,8 @@ pub(crate) const CREATE_IN_PROGRESS: &str = "CREATE IN_PROGRESS";
 pub(crate) const DELETE_PENDING: &str = "DELETE PENDING";
 /// See [`ACTIVE`].
 pub(crate) const DELETE_IN_PROGRESS: &str = "DELETE IN_PROGRESS";
+/// See [`ACTIVE`]: creation finished with a `failureReason`.
+pub(crate) const CREATE_FAILED: &str = "CREATE FAILED";
 
 /// A stored resource; members that only some kinds have are optional.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +139,71 @@ pub(crate) struct Resource {
     /// Event tracker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
+    /// Import job, solution version: why creation failed (status `CREATE FAILED` once ready).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    /// Import job: the interactions dataset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_arn: Option<String>,
+    /// Import job: `dataSource.dataLocation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_location: Option<String>,
+    /// Import job: `FULL` or `INCREMENTAL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_mode: Option<String>,
+    /// Import job: how many interactions it imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_count: Option<u64>,
+    /// Solution (and its versions): the recipe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe_arn: Option<String>,
+    /// Solution: train on this event type only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// Solution: `solutionConfig` as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solution_config: Option<Value>,
+    /// Solution: `performAutoTraining`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perform_auto_training: Option<bool>,
+    /// Solution version: its solution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solution_arn: Option<String>,
+    /// Solution version: `FULL` or `UPDATE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_mode: Option<String>,
+    /// Solution version: the dataset group's events numbered below this were trained on;
+    /// later ones update the model online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_upto: Option<u64>,
+    /// Campaign: the solution version it serves (until an update takes effect).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solution_version_arn: Option<String>,
+    /// Campaign: `minProvisionedTPS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_provisioned_tps: Option<i64>,
+    /// Campaign: `campaignConfig` as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_config: Option<Value>,
+    /// Campaign: the latest UpdateCampaign, effective once its `ready_at_ms` has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<CampaignUpdate>,
+}
+
+/// An UpdateCampaign in progress or done.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CampaignUpdate {
+    /// The solution version it switches to.
+    pub solution_version_arn: String,
+    /// The new `minProvisionedTPS`.
+    pub min_provisioned_tps: i64,
+    /// The new `campaignConfig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_config: Option<Value>,
+    /// When it was asked for.
+    pub created_ms: u64,
+    /// When it takes effect.
+    pub ready_at_ms: u64,
 }
 
 impl Resource {
@@ -122,6 +225,22 @@ impl Resource {
             dataset_type: None,
             schema_arn: None,
             tracking_id: None,
+            failure_reason: None,
+            dataset_arn: None,
+            data_location: None,
+            import_mode: None,
+            record_count: None,
+            recipe_arn: None,
+            event_type: None,
+            solution_config: None,
+            perform_auto_training: None,
+            solution_arn: None,
+            training_mode: None,
+            events_upto: None,
+            solution_version_arn: None,
+            min_provisioned_tps: None,
+            campaign_config: None,
+            update: None,
         }
     }
 
@@ -140,7 +259,11 @@ impl Resource {
             };
         }
         if now_ms >= self.ready_at_ms {
-            ACTIVE
+            if self.failure_reason.is_some() {
+                CREATE_FAILED
+            } else {
+                ACTIVE
+            }
         } else if now_ms < midpoint(self.created_ms, self.ready_at_ms) {
             CREATE_PENDING
         } else {
@@ -198,7 +321,7 @@ pub(crate) fn merged(mut base: Value, extra: Value) -> Value {
 
 /// The key of resource `id` of `kind` in the caller's account and region.
 pub(crate) fn key(ctx: &Ctx<'_>, kind: Kind, id: &str) -> String {
-    ctx.key("personalize", kind.as_str(), id)
+    ctx.key("personalize", kind.segment(), id)
 }
 
 /// `(kind, id)` of an ARN in the caller's account and region; `None` for an ARN that names
@@ -212,7 +335,7 @@ pub(crate) fn locate(ctx: &Ctx<'_>, arn: &str) -> Option<(Kind, String)> {
         return None;
     }
     let (kind, id) = resource.split_once('/')?;
-    Some((Kind::parse(kind)?, id.to_owned()))
+    Some((Kind::parse(kind, id)?, id.to_owned()))
 }
 
 /// `ResourceNotFoundException` for `arn`.
@@ -234,12 +357,7 @@ pub(crate) fn already_exists(arn: &str) -> AwsError {
 
 /// `ResourceInUseException` for a resource whose status forbids the operation.
 pub(crate) fn in_use(kind: Kind, arn: &str, status: &str) -> AwsError {
-    let what = match kind {
-        Kind::Schema => "Schema",
-        Kind::DatasetGroup => "Dataset group",
-        Kind::Dataset => "Dataset",
-        Kind::EventTracker => "Event tracker",
-    };
+    let what = kind.noun();
     AwsError::new(
         "ResourceInUseException",
         format!("{what} {arn} is in {status} state; the operation needs it ACTIVE."),
@@ -285,7 +403,7 @@ pub(crate) fn save(txn: &mut Txn<'_>, ctx: &Ctx<'_>, kind: Kind, resource: &Reso
 /// # Errors
 /// Storage failure or a corrupt document.
 pub(crate) fn all(txn: &Txn<'_>, ctx: &Ctx<'_>, kind: Kind) -> Result<Vec<Resource>, StoreError> {
-    let docs: Vec<(String, Resource)> = txn.list(&ctx.prefix("personalize", kind.as_str()))?;
+    let docs: Vec<(String, Resource)> = txn.list(&ctx.prefix("personalize", kind.segment()))?;
     Ok(docs
         .into_iter()
         .map(|(_, r)| r)
