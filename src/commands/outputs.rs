@@ -33,6 +33,8 @@ pub fn collect(stack: &Stack, attrs: &BTreeMap<String, Attrs>) -> Vec<Item> {
             Kind::LambdaFunction => &[("arn", false)],
             Kind::DatasetGroup => &[("arn", false)],
             Kind::IamRole => &[("arn", false)],
+            Kind::Solution => &[("arn", false), ("solution_version_arn", false)],
+            Kind::Campaign => &[("arn", false)],
         };
         for (attr, secret) in wanted {
             if let Some(v) = a.get(*attr) {

@@ -4,7 +4,7 @@ use super::target::{self, Connected};
 use super::{Failure, outputs};
 use crate::cli::{GlobalArgs, Output};
 use anyhow::anyhow;
-use personalize_stack_aws::injection::{self, Hop, HopName, HopStatus, Report};
+use personalize_stack_aws::injection::{self, Hop, HopName, HopStatus, Recommendations, Report};
 use personalize_stack_core::engine::Attrs;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -83,7 +83,12 @@ fn print_table(report: &Report) {
         report.records,
         if report.records == 1 { "" } else { "s" }
     );
-    let width = HopName::ALL.iter().map(|h| h.as_str().len()).max().unwrap_or(0);
+    let width = report
+        .hops
+        .iter()
+        .map(|h| h.hop.as_str().len())
+        .max()
+        .unwrap_or(0);
     println!("  {:<width$}  {:<7}  {:>7}  DETAIL", "HOP", "RESULT", "TIME");
     for hop in &report.hops {
         println!(
@@ -103,9 +108,41 @@ fn print_table(report: &Report) {
             }
         }
     }
+    if let Some(recs) = &report.recommendations {
+        print_recommendations(recs);
+    }
     match report.failed_hop {
         None => println!("All hops passed."),
         Some(hop) => println!("Failed at the {hop} hop."),
+    }
+}
+
+/// The campaign's lists before and after, item ids in order, and whether they changed.
+fn print_recommendations(recs: &Recommendations) {
+    let user = recs.user_id.as_deref().unwrap_or("(none)");
+    println!(
+        "Recommendations of campaign `{}` for user {user}:",
+        recs.campaign_name
+    );
+    let list = |items: &Option<Vec<injection::Recommended>>| match items {
+        None => "(not known)".to_owned(),
+        Some(items) if items.is_empty() => "(none)".to_owned(),
+        Some(items) => items
+            .iter()
+            .map(|i| i.item_id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    println!("  before  {}", list(&recs.before));
+    println!("  after   {}", list(&recs.after));
+    match (recs.changed, recs.new_items(), &recs.error) {
+        (_, _, Some(e)) => println!(
+            "  GetRecommendations {} failed: {}: {}",
+            e.when, e.code, e.message
+        ),
+        (Some(true), Some(n), None) => println!("  changed: yes ({n} new)"),
+        (Some(false), _, None) => println!("  changed: no"),
+        _ => {}
     }
 }
 
@@ -145,14 +182,16 @@ impl HopLines {
 
 impl injection::Progress for HopLines {
     fn started(&self, hop: HopName) {
-        if let Some(bar) = &self.bar {
+        if let Some(bar) = self.bar.as_ref().filter(|b| !b.is_finished()) {
             bar.set_message(format!("injection test: checking the {hop} hop"));
         }
     }
 
     fn finished(&self, hop: &Hop) {
         if let Some(bar) = &self.bar
-            && (hop.status == HopStatus::Failed || hop.hop == HopName::Personalize)
+            && (hop.status == HopStatus::Failed
+                || hop.hop == HopName::Personalize
+                || hop.hop == HopName::Recommendations)
         {
             bar.finish_and_clear();
         }

@@ -47,6 +47,27 @@ impl Workdir {
         w
     }
 
+    /// A scratch copy of `examples/<example>/` (the stack file and its data files) with the
+    /// forwarder prebuilt (`code: { zip: … }`).
+    pub fn example(name: &str, example: &str) -> Workdir {
+        let dir = std::env::temp_dir().join(format!("ps-example-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(example);
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        std::fs::write(dir.join("forwarder.zip"), forwarder_zip()).unwrap();
+        let w = Workdir { dir };
+        w.edit("code: { crate: ../../lambda }", "code: { zip: forwarder.zip }");
+        w
+    }
+
     pub fn stack_file(&self) -> PathBuf {
         self.dir.join("stack.yaml")
     }

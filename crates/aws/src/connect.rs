@@ -129,6 +129,9 @@ async fn connect_as(
         iam: aws_sdk_iam::Client::new(&config),
         kinesis: aws_sdk_kinesis::Client::new(&config),
         personalize: aws_sdk_personalize::Client::new(&config),
+        // Signs as `personalize` and calls `POST /recommendations`: at the local runtime's
+        // single endpoint the path tells it from personalize-events (`POST /events`).
+        personalize_runtime: aws_sdk_personalizeruntime::Client::new(&config),
         lambda: aws_sdk_lambda::Client::new(&config),
         apigateway: aws_sdk_apigateway::Client::new(&config),
         logs: aws_sdk_cloudwatchlogs::Client::new(&config),

@@ -43,6 +43,9 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// Longest readiness wait.
     pub wait_timeout: Duration,
+    /// Longest wait for a Personalize dataset import job or a solution version (training):
+    /// these take tens of minutes to hours on AWS.
+    pub training_timeout: Duration,
     /// Pace API Gateway control-plane calls to AWS's documented per-account rates.
     pub pace_api_gateway: bool,
     /// Fault injection: abort the process at this AWS call (tests of `kill -9` recovery).
@@ -60,6 +63,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             poll_interval: Duration::from_secs(2),
             wait_timeout: Duration::from_secs(600),
+            training_timeout: Duration::from_secs(4 * 3600),
             pace_api_gateway: true,
             abort_after_calls: None,
             base_dir: PathBuf::from("."),
@@ -77,6 +81,8 @@ pub struct Clients {
     pub kinesis: aws_sdk_kinesis::Client,
     /// Personalize (control plane).
     pub personalize: aws_sdk_personalize::Client,
+    /// personalize-runtime (GetRecommendations), for the injection test.
+    pub personalize_runtime: aws_sdk_personalizeruntime::Client,
     /// Lambda.
     pub lambda: aws_sdk_lambda::Client,
     /// API Gateway (REST, v1).
@@ -173,16 +179,34 @@ impl Aws {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Option<T>, ProviderError>>,
     {
+        self.wait_for_within(what, self.settings.wait_timeout, check)
+            .await
+    }
+
+    /// Like [`Aws::wait_for`], giving up after `timeout` instead.
+    ///
+    /// # Errors
+    /// `check`'s error, or the timeout.
+    pub async fn wait_for_within<T, F, Fut>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        check: F,
+    ) -> Result<T, ProviderError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<T>, ProviderError>>,
+    {
         let started = Instant::now();
         loop {
             if let Some(v) = check().await? {
                 return Ok(v);
             }
-            if started.elapsed() >= self.settings.wait_timeout {
+            if started.elapsed() >= timeout {
                 return Err(ProviderError::new(
                     "wait",
                     "Timeout",
-                    format!("{what}: not ready after {:?}", self.settings.wait_timeout),
+                    format!("{what}: not ready after {timeout:?}"),
                 )
                 .hint("run again to keep waiting; nothing is lost"));
             }
@@ -216,6 +240,8 @@ impl Provider for Aws {
             ResourceSpec::EventTracker(s) => kinds::event_tracker::desired(self, resource, s, refs),
             ResourceSpec::LambdaFunction(s) => kinds::lambda_function::desired(self, resource, s, refs),
             ResourceSpec::RestApi(s) => kinds::rest_api::desired(self, resource, s, refs),
+            ResourceSpec::Solution(s) => kinds::solution::desired(self, resource, s, refs),
+            ResourceSpec::Campaign(s) => kinds::campaign::desired(self, resource, s, refs),
         }
     }
 
@@ -227,6 +253,8 @@ impl Provider for Aws {
             ResourceSpec::EventTracker(s) => kinds::event_tracker::observe(self, resource, s, refs).await,
             ResourceSpec::LambdaFunction(s) => kinds::lambda_function::observe(self, resource, s, refs).await,
             ResourceSpec::RestApi(s) => kinds::rest_api::observe(self, resource, s, refs).await,
+            ResourceSpec::Solution(s) => kinds::solution::observe(self, resource, s, refs).await,
+            ResourceSpec::Campaign(s) => kinds::campaign::observe(self, resource, s, refs).await,
         }
     }
 
@@ -238,6 +266,8 @@ impl Provider for Aws {
             ResourceSpec::EventTracker(s) => kinds::event_tracker::create(self, resource, s, refs).await,
             ResourceSpec::LambdaFunction(s) => kinds::lambda_function::create(self, resource, s, refs).await,
             ResourceSpec::RestApi(s) => kinds::rest_api::create(self, resource, s, refs).await,
+            ResourceSpec::Solution(s) => kinds::solution::create(self, resource, s, refs).await,
+            ResourceSpec::Campaign(s) => kinds::campaign::create(self, resource, s, refs).await,
         }
     }
 
@@ -267,6 +297,12 @@ impl Provider for Aws {
             ResourceSpec::RestApi(s) => {
                 kinds::rest_api::update(self, resource, s, refs, observed, changes).await
             }
+            ResourceSpec::Solution(s) => {
+                kinds::solution::update(self, resource, s, refs, observed, changes).await
+            }
+            ResourceSpec::Campaign(s) => {
+                kinds::campaign::update(self, resource, s, refs, observed, changes).await
+            }
         }
     }
 
@@ -282,6 +318,8 @@ impl Provider for Aws {
                 kinds::lambda_function::delete(self, resource, s, observed).await
             }
             ResourceSpec::RestApi(s) => kinds::rest_api::delete(self, resource, s, observed).await,
+            ResourceSpec::Solution(s) => kinds::solution::delete(self, resource, s, observed).await,
+            ResourceSpec::Campaign(s) => kinds::campaign::delete(self, resource, s, observed).await,
         }
     }
 }

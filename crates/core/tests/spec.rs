@@ -215,3 +215,241 @@ fn yaml_syntax_errors_have_a_position() {
     assert_eq!(d.diagnostics.len(), 1);
     assert!(d.diagnostics[0].message.starts_with("invalid YAML"));
 }
+
+fn recommendations() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/recommendations/stack.yaml"
+    ))
+    .unwrap()
+}
+
+/// `line:column` of the first occurrence of `needle` in `source` (1-based), plus `offset`
+/// characters.
+fn at(source: &str, needle: &str, offset: usize) -> String {
+    let i = source.find(needle).unwrap() + offset;
+    let line = source[..i].matches('\n').count() + 1;
+    let column = i - source[..i].rfind('\n').map_or(0, |n| n + 1) + 1;
+    format!("{line}:{column}")
+}
+
+#[test]
+fn the_recommendations_example_is_valid_and_orders_campaign_after_solution_after_group() {
+    use personalize_stack_core::spec::kinds::dataset_group::DatasetGroup;
+    let stack = load(&recommendations()).unwrap();
+    assert_eq!(stack.resources.len(), 10);
+    let ResourceSpec::DatasetGroup(DatasetGroup::Managed {
+        interactions_import: Some(import),
+        ..
+    }) = &stack.resources["dataset_group"].spec
+    else {
+        panic!("the group imports a history")
+    };
+    assert_eq!(import.source.as_literal().as_deref(), Some("./interactions.csv"));
+    assert_eq!(import.role.to_string(), "${import_role.arn}");
+    let ResourceSpec::Solution(solution) = &stack.resources["solution"].spec else {
+        panic!()
+    };
+    assert_eq!(
+        solution.recipe_arn,
+        "arn:aws:personalize:::recipe/aws-user-personalization"
+    );
+    let ResourceSpec::Campaign(campaign) = &stack.resources["campaign"].spec else {
+        panic!()
+    };
+    assert_eq!(campaign.min_provisioned_tps, 1);
+    let level = |logical: &str| {
+        stack
+            .levels()
+            .iter()
+            .position(|l| l.iter().any(|r| r == logical))
+            .unwrap()
+    };
+    assert!(level("import_role") < level("dataset_group"));
+    assert!(level("dataset_group") < level("solution"));
+    assert!(level("solution") < level("campaign"));
+}
+
+#[test]
+fn solution_recipe_threshold_and_event_type_are_checked_where_written() {
+    let source = recommendations().replace(
+        "recipe: aws-user-personalization\n",
+        "recipe: aws-user-personalisation\n      event_type: \"\"\n      event_value_threshold: .inf\n",
+    );
+    let d = load(&source).unwrap_err();
+    let found: Vec<String> = d.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(found.len(), 3, "{found:#?}");
+    let recipe = format!(
+        "{}: unknown recipe `aws-user-personalisation`",
+        at(&source, "aws-user-personalisation", 0)
+    );
+    assert!(found.contains(&recipe), "{found:#?}");
+    let hint = d
+        .diagnostics
+        .iter()
+        .find(|p| p.message.contains("unknown recipe"))
+        .and_then(|p| p.hint.as_deref());
+    assert_eq!(hint, Some("did you mean `aws-user-personalization`?"));
+    assert!(
+        found.contains(&format!(
+            "{}: `event_type` must be 1–256 characters (got 0)",
+            at(&source, "event_type: \"\"", 12)
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&format!(
+            "{}: `event_value_threshold` must be a finite number (got inf)",
+            at(&source, ".inf", 0)
+        )),
+        "{found:#?}"
+    );
+
+    // A recipe outside the ones both AWS and the local runtime train, as an ARN.
+    let source = recommendations().replace(
+        "recipe: aws-user-personalization\n",
+        "recipe: arn:aws:personalize:::recipe/aws-trending-now\n",
+    );
+    let found = problems(&source);
+    assert_eq!(
+        found,
+        vec![format!(
+            "{}: unknown recipe `arn:aws:personalize:::recipe/aws-trending-now`",
+            at(&source, "arn:aws:personalize:::recipe/aws-trending-now", 0)
+        )],
+    );
+
+    // A threshold that is not a number is a type error at its position; a full recipe ARN
+    // is kept as written.
+    let source = recommendations().replace(
+        "recipe: aws-user-personalization\n",
+        "recipe: arn:aws:personalize:::recipe/aws-sims\n      event_value_threshold: high\n",
+    );
+    let d = load(&source).unwrap_err();
+    assert_eq!(d.diagnostics.len(), 1, "{d:?}");
+    assert!(d.diagnostics[0].message.contains("invalid type"), "{d:?}");
+    assert_eq!(
+        d.diagnostics[0].to_string().split(": ").next().unwrap(),
+        at(&source, "high", 0)
+    );
+    let source = recommendations().replace(
+        "recipe: aws-user-personalization\n",
+        "recipe: arn:aws:personalize:::recipe/aws-sims\n      event_type: click\n      event_value_threshold: 0.5\n",
+    );
+    let stack = load(&source).unwrap();
+    let ResourceSpec::Solution(s) = &stack.resources["solution"].spec else {
+        panic!()
+    };
+    assert_eq!(s.recipe_arn, "arn:aws:personalize:::recipe/aws-sims");
+    assert_eq!(s.event_type.as_deref(), Some("click"));
+    assert_eq!(s.event_value_threshold_text().as_deref(), Some("0.5"));
+}
+
+#[test]
+fn a_campaign_must_serve_a_solution_version() {
+    let source = recommendations().replace(
+        "solution_version: ${solution.solution_version_arn}",
+        "solution_version: ${dataset_group.arn}",
+    );
+    let d = load(&source).unwrap_err();
+    assert_eq!(d.diagnostics.len(), 1, "{d:?}");
+    assert_eq!(
+        d.diagnostics[0].to_string(),
+        format!(
+            "{}: `solution_version` must be the `solution_version_arn` of a personalize_solution; `${{dataset_group.arn}}` is the `arn` of a personalize_dataset_group",
+            at(&source, "${dataset_group.arn}\n      min_provisioned_tps", 0)
+        )
+    );
+    assert_eq!(
+        d.diagnostics[0].hint.as_deref(),
+        Some("reference a personalize_solution as `${name.solution_version_arn}`")
+    );
+
+    // The solution's own ARN is not a version's.
+    let source = recommendations().replace(
+        "solution_version: ${solution.solution_version_arn}",
+        "solution_version: ${solution.arn}",
+    );
+    let found = problems(&source);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("`${solution.arn}` is the `arn` of a personalize_solution"));
+
+    // A literal ARN must name a version, and the throughput must be at least 1.
+    let source = recommendations()
+        .replace(
+            "solution_version: ${solution.solution_version_arn}",
+            "solution_version: arn:aws:personalize:us-east-1:123456789012:solution/s",
+        )
+        .replace("min_provisioned_tps: 1", "min_provisioned_tps: 0");
+    let found = problems(&source);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].contains("is not a Personalize solution version ARN"),
+        "{found:#?}"
+    );
+    assert_eq!(
+        found[1],
+        format!(
+            "{}: `min_provisioned_tps` must be between 1 and 2147483647 (got 0)",
+            at(&source, "min_provisioned_tps: 0", 21)
+        )
+    );
+}
+
+#[test]
+fn an_interactions_import_needs_a_readable_source_and_a_role() {
+    // An HTTP URL is not something Personalize imports from.
+    let source = recommendations().replace(
+        "source: ./interactions.csv",
+        "source: https://example.com/interactions.csv",
+    );
+    let d = load(&source).unwrap_err();
+    assert_eq!(d.diagnostics.len(), 1, "{d:?}");
+    assert_eq!(
+        d.diagnostics[0].to_string(),
+        format!(
+            "{}: `https://` sources cannot be imported: Personalize reads `s3://` (and the local runtime files)",
+            at(&source, "https://", 0)
+        )
+    );
+    let found = problems(&recommendations().replace("source: ./interactions.csv", "source: s3://bucket"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("names no object"), "{found:#?}");
+    let found = problems(&recommendations().replace("source: ./interactions.csv", "source: file://data.csv"));
+    assert!(
+        found[0].contains("is not an absolute `file://` URL"),
+        "{found:#?}"
+    );
+    for ok in [
+        "s3://bucket/history/interactions.csv",
+        "file:///data/interactions.csv",
+        "/data/i.csv",
+    ] {
+        let source = recommendations().replace("./interactions.csv", ok);
+        assert_eq!(problems(&source), Vec::<String>::new(), "{ok}");
+    }
+
+    // The role is required (AWS needs one) and must be a role's ARN.
+    let source = recommendations().replace("        role: ${import_role.arn}\n", "");
+    let d = load(&source).unwrap_err();
+    assert_eq!(d.diagnostics.len(), 1, "{d:?}");
+    assert!(d.diagnostics[0].message.contains("missing field `role`"), "{d:?}");
+    let source = recommendations().replace("role: ${import_role.arn}", "role: ${stream.arn}");
+    let found = problems(&source);
+    assert!(
+        found[0].contains("`interactions_import.role` must be the ARN of a iam_role"),
+        "{found:#?}"
+    );
+
+    // An adopted group is never changed, so nothing is imported into it.
+    let source = recommendations().replace(
+        "      name: ${stack}\n      interactions_schema: default\n",
+        "      arn: arn:aws:personalize:us-east-1:123456789012:dataset-group/g\n",
+    );
+    let found = problems(&source);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].contains("`interactions_import` applies only to a dataset group the stack creates"),
+        "{found:#?}"
+    );
+}

@@ -6,11 +6,16 @@
 //! confuse each other: the forwarder logs every event under that id and Personalize stores it.
 //! A hop whose failure is certain (a 403, a disabled mapping, a refused tracking ID) stops
 //! the run at once rather than waiting for the timeout.
+//!
+//! A stack with a `personalize_campaign` gets a sixth hop, `recommendations`: the campaign's
+//! recommendations for the records' user before the PUT and after Personalize took them,
+//! both in the report (see [`recommendations`]).
 
 mod api;
 mod http;
 mod logs;
 mod pipeline;
+pub mod recommendations;
 mod stream;
 
 use crate::Aws;
@@ -22,6 +27,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 pub use pipeline::LocateError;
+pub use recommendations::{Recommendations, Recommended};
 
 /// The hops, in the order records travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,10 +43,13 @@ pub enum HopName {
     Forwarder,
     /// PutEvents accepting them for the tracker.
     Personalize,
+    /// The campaign's recommendations before and after (only with a campaign).
+    Recommendations,
 }
 
 impl HopName {
-    /// Every hop.
+    /// The hops of every stack's pipeline (`recommendations` comes after them when the
+    /// stack declares a campaign).
     pub const ALL: [HopName; 5] = [
         HopName::Api,
         HopName::Stream,
@@ -57,6 +66,7 @@ impl HopName {
             HopName::Trigger => "trigger",
             HopName::Forwarder => "forwarder",
             HopName::Personalize => "personalize",
+            HopName::Recommendations => "recommendations",
         }
     }
 }
@@ -119,6 +129,9 @@ pub struct Report {
     pub failed_hop: Option<HopName>,
     /// Every hop, in order.
     pub hops: Vec<Hop>,
+    /// The campaign's recommendations before and after, when the stack declares one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendations: Option<Recommendations>,
 }
 
 /// What the caller may override.
@@ -278,6 +291,13 @@ pub async fn run(
     // read-back starts there).
     logs::wait_until_observable(&run, &pipeline).await;
     let before = stream::Positions::take(&run, &pipeline).await;
+    // The campaign's recommendations as they are before the records go in.
+    let mut recs = pipeline.campaign.as_ref().map(Recommendations::new);
+    let asking = Instant::now();
+    if let Some(recs) = recs.as_mut() {
+        recommendations::before(&run, recs).await;
+    }
+    let asked_before = asking.elapsed();
 
     progress.started(HopName::Api);
     let t = Instant::now();
@@ -327,7 +347,26 @@ pub async fn run(
         timed(hop, t, outcome, &mut hops);
     }
 
-    for hop in HopName::ALL {
+    // Once Personalize has the records (or could not be checked), ask again.
+    if let Some(recs) = recs.as_mut()
+        && !failed(&hops)
+    {
+        progress.started(HopName::Recommendations);
+        let t = Instant::now();
+        let outcome = recommendations::after(&run, recs).await;
+        // The hop's time includes the call made before the PUT.
+        timed(
+            HopName::Recommendations,
+            t.checked_sub(asked_before).unwrap_or(t),
+            outcome,
+            &mut hops,
+        );
+    }
+
+    let expected = HopName::ALL
+        .into_iter()
+        .chain(recs.is_some().then_some(HopName::Recommendations));
+    for hop in expected {
         if !hops.iter().any(|h| h.hop == hop) {
             let h = Hop {
                 hop,
@@ -348,6 +387,7 @@ pub async fn run(
         passed: failed_hop.is_none(),
         failed_hop,
         hops,
+        recommendations: recs,
     })
 }
 

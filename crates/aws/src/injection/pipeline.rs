@@ -1,5 +1,6 @@
 //! Where the test's records go: the stage URL and key, the stream, the function reading it
-//! and the tracker it forwards to, found from the stack and its deployed resources.
+//! and the tracker it forwards to, found from the stack and its deployed resources; and the
+//! campaign whose recommendations for the records' user they should change.
 
 use super::Options;
 use personalize_stack_core::Stack;
@@ -68,6 +69,17 @@ pub struct TrackerRef {
     pub tracking_id: String,
 }
 
+/// The campaign asked for recommendations before and after.
+#[derive(Debug, Clone)]
+pub struct CampaignRef {
+    pub logical: String,
+    pub name: String,
+    /// `None` when the stack declares it but it is not deployed.
+    pub arn: Option<String>,
+    /// The user the test records are for (the first record's `userid` or `userId`).
+    pub user_id: Option<String>,
+}
+
 /// Everything the hops need.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -84,6 +96,7 @@ pub struct Pipeline {
     pub stream: Option<StreamRef>,
     pub function: Option<FunctionRef>,
     pub tracker: Option<TrackerRef>,
+    pub campaign: Option<CampaignRef>,
 }
 
 impl Pipeline {
@@ -164,6 +177,7 @@ impl Pipeline {
             .as_ref()
             .and_then(|s| find_function(stack, attrs, &resolver, s));
         let tracker = function.as_ref().and_then(|f| find_tracker(stack, attrs, f));
+        let campaign = find_campaign(stack, attrs, &test);
         Ok(Pipeline {
             api_id,
             stage: api_spec.stage.clone(),
@@ -177,6 +191,7 @@ impl Pipeline {
             stream,
             function,
             tracker,
+            campaign,
             test,
         })
     }
@@ -339,6 +354,32 @@ fn find_tracker(
     })
 }
 
+/// The stack's first campaign (in file order), with the user of the test records.
+fn find_campaign(stack: &Stack, attrs: &BTreeMap<String, Attrs>, test: &TestSpec) -> Option<CampaignRef> {
+    let (logical, spec) = stack.resources.values().find_map(|r| match &r.spec {
+        ResourceSpec::Campaign(c) => Some((r.logical.clone(), c)),
+        _ => None,
+    })?;
+    let deployed = attrs.get(&logical);
+    let user_id = test.records.iter().find_map(|record| {
+        ["userid", "userId"]
+            .iter()
+            .find_map(|field| match record.get(*field)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+    });
+    Some(CampaignRef {
+        name: deployed
+            .and_then(|a| a.get("name").cloned())
+            .unwrap_or_else(|| spec.name.clone()),
+        arn: deployed.and_then(|a| a.get("arn").cloned()),
+        user_id,
+        logical,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +453,7 @@ mod tests {
         );
         assert_eq!(p.tracker.as_ref().map(|t| t.tracking_id.as_str()), Some("tid-1"));
         assert_eq!(p.kinesis_action(), Some("PutRecords"));
+        assert!(p.campaign.is_none(), "the shipped stack has no campaign");
 
         // --api-key: another key, not the stack's id.
         let other = Options {
@@ -440,6 +482,41 @@ mod tests {
         assert_eq!(body["Records"][2]["PartitionKey"], "146456223");
         let marker = new_marker();
         assert!(marker.starts_with("pst-") && marker.len() == 16, "{marker}");
+    }
+
+    #[test]
+    fn the_campaign_is_asked_for_the_records_user() {
+        let source = include_str!("../../../../examples/recommendations/stack.yaml");
+        let stack = match personalize_stack_core::parse(
+            "stack.yaml",
+            source,
+            &personalize_stack_core::LoadOptions::default(),
+        ) {
+            Ok(stack) => stack,
+            Err(e) => panic!("the example parses: {e:?}"),
+        };
+        let mut attrs = deployed();
+        let p = Pipeline::locate(&stack, &attrs, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        let campaign = p.campaign.unwrap_or_else(|| panic!("a campaign"));
+        assert_eq!(
+            (
+                campaign.logical.as_str(),
+                campaign.name.as_str(),
+                campaign.arn.as_deref()
+            ),
+            ("campaign", "personalize-workshop-campaign", None)
+        );
+        assert_eq!(campaign.user_id.as_deref(), Some("146456223"));
+        attrs.insert(
+            "campaign".into(),
+            [
+                ("arn".to_owned(), "arn:c".to_owned()),
+                ("name".to_owned(), "c".to_owned()),
+            ]
+            .into(),
+        );
+        let p = Pipeline::locate(&stack, &attrs, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.campaign.and_then(|c| c.arn).as_deref(), Some("arn:c"));
     }
 
     #[test]

@@ -11,22 +11,32 @@
 //!
 //! The schema is named `<group>-interactions` (schemas carry no tags; one found with that
 //! name and the same definition is adopted), and so is the dataset. Deleting removes the
-//! stack's trackers left in the group (a replacement), the group's datasets, then the group,
-//! then the schema, waiting for each (DESIGN.md §5: no hidden dataset is left behind).
+//! stack's trackers, campaigns and solutions left in the group (a replacement), the group's
+//! datasets, then the group, then the schema, waiting for each (DESIGN.md §5: no hidden
+//! dataset is left behind).
+//!
+//! With `interactions_import`, the fields `interactions_import.source` and
+//! `interactions_import.role` come from the Interactions dataset's newest import job, and
+//! `interactions_import.status` is present while that job is not `ACTIVE` (being imported, or
+//! failed). Any change to them runs a new `FULL` import job and waits for it; import jobs
+//! cannot be deleted (they go with the dataset), so destroy has nothing more to do.
 //!
 //! This file also holds what the Personalize kinds share: statuses, waits, deletes and tags.
 
 use super::common::{canonical_json, changed, put_tag_fields, tag_changes};
 use crate::{Aws, STACK_TAG};
+use aws_sdk_personalize::types::{DataSource, ImportMode};
 use aws_sdk_personalize::types::{Domain as SdkDomain, Tag};
 use personalize_stack_core::engine::{
     Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
-use personalize_stack_core::spec::kinds::dataset_group::{DatasetGroup, Domain};
+use personalize_stack_core::spec::kinds::dataset_group::{DatasetGroup, Domain, InteractionsImport};
 use personalize_stack_core::spec::text::Text;
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 // ---------------------------------------------------------------------------------------
@@ -42,6 +52,14 @@ pub(crate) enum Thing {
     Dataset,
     /// An event tracker.
     EventTracker,
+    /// A dataset import job (cannot be deleted).
+    DatasetImportJob,
+    /// A solution.
+    Solution,
+    /// A solution version: a trained model (cannot be deleted).
+    SolutionVersion,
+    /// A campaign.
+    Campaign,
 }
 
 impl Thing {
@@ -50,6 +68,32 @@ impl Thing {
             Thing::DatasetGroup => "dataset group",
             Thing::Dataset => "dataset",
             Thing::EventTracker => "event tracker",
+            Thing::DatasetImportJob => "dataset import job",
+            Thing::Solution => "solution",
+            Thing::SolutionVersion => "solution version",
+            Thing::Campaign => "campaign",
+        }
+    }
+
+    /// What to do when it failed to create.
+    fn create_failed_hint(self) -> &'static str {
+        match self {
+            Thing::SolutionVersion => {
+                "Personalize trains on at least 1,000 interactions (after the solution's `event_type` and `event_value_threshold` filters) from at least 25 users with two or more each: import more history (`interactions_import`) or record more events, then run `up` again to train a new version"
+            }
+            Thing::DatasetImportJob => {
+                "check that the file exists and is a CSV whose header names the schema's fields (e.g. USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE), and that the role may read it; then run `up` again to import it again"
+            }
+            _ => "fix the cause and run again: the failed resource is replaced",
+        }
+    }
+
+    /// How long it may take to become `ACTIVE`: imports and training take tens of minutes on
+    /// AWS, far longer than anything else.
+    fn patience(self, aws: &Aws) -> std::time::Duration {
+        match self {
+            Thing::DatasetImportJob | Thing::SolutionVersion => aws.settings.training_timeout,
+            _ => aws.settings.wait_timeout,
         }
     }
 }
@@ -107,6 +151,54 @@ pub(crate) async fn status_of(
                 o.event_tracker()
                     .map(|t| (t.status().unwrap_or_default().to_owned(), None))
             }),
+        Thing::DatasetImportJob => aws
+            .call("DescribeDatasetImportJob", || {
+                p.describe_dataset_import_job().dataset_import_job_arn(arn).send()
+            })
+            .await
+            .map(|o| {
+                o.dataset_import_job().map(|j| {
+                    (
+                        j.status().unwrap_or_default().to_owned(),
+                        j.failure_reason().map(str::to_owned),
+                    )
+                })
+            }),
+        Thing::Solution => aws
+            .call("DescribeSolution", || {
+                p.describe_solution().solution_arn(arn).send()
+            })
+            .await
+            .map(|o| {
+                o.solution()
+                    .map(|s| (s.status().unwrap_or_default().to_owned(), None))
+            }),
+        Thing::SolutionVersion => aws
+            .call("DescribeSolutionVersion", || {
+                p.describe_solution_version().solution_version_arn(arn).send()
+            })
+            .await
+            .map(|o| {
+                o.solution_version().map(|v| {
+                    (
+                        v.status().unwrap_or_default().to_owned(),
+                        v.failure_reason().map(str::to_owned),
+                    )
+                })
+            }),
+        Thing::Campaign => aws
+            .call("DescribeCampaign", || {
+                p.describe_campaign().campaign_arn(arn).send()
+            })
+            .await
+            .map(|o| {
+                o.campaign().map(|c| {
+                    (
+                        c.status().unwrap_or_default().to_owned(),
+                        c.failure_reason().map(str::to_owned),
+                    )
+                })
+            }),
     };
     match found {
         Ok(v) => Ok(v),
@@ -122,7 +214,7 @@ pub(crate) async fn status_of(
 /// out.
 pub(crate) async fn wait_active(aws: &Aws, thing: Thing, arn: &str) -> Result<(), ProviderError> {
     let what = format!("{} {arn} ACTIVE", thing.noun());
-    aws.wait_for(&what, || async {
+    aws.wait_for_within(&what, thing.patience(aws), || async {
         match status_of(aws, thing, arn).await? {
             None => Err(ProviderError::new(
                 "wait",
@@ -143,7 +235,7 @@ pub(crate) async fn wait_active(aws: &Aws, thing: Thing, arn: &str) -> Result<()
                     reason.unwrap_or_else(|| "AWS gave no reason".to_owned())
                 ),
             )
-            .hint("fix the cause and run again: the failed resource is replaced")),
+            .hint(thing.create_failed_hint())),
             Some((s, _)) if is_deleting(&s) => Err(ProviderError::new(
                 "wait",
                 "ResourceInUseException",
@@ -196,6 +288,25 @@ pub(crate) async fn delete_and_wait(aws: &Aws, thing: Thing, arn: &str) -> Resul
                 })
                 .await
                 .map(|_| ()),
+            Thing::Solution => aws
+                .call("DeleteSolution", || p.delete_solution().solution_arn(arn).send())
+                .await
+                .map(|_| ()),
+            Thing::Campaign => aws
+                .call("DeleteCampaign", || p.delete_campaign().campaign_arn(arn).send())
+                .await
+                .map(|_| ()),
+            Thing::DatasetImportJob | Thing::SolutionVersion => {
+                return Err(ProviderError::new(
+                    "delete",
+                    "NotDeletable",
+                    format!(
+                        "a {} cannot be deleted; it goes with its {}",
+                        thing.noun(),
+                        if thing == Thing::SolutionVersion { "solution" } else { "dataset" }
+                    ),
+                ));
+            }
         };
         match deleted {
             Ok(()) => Ok(None),
@@ -206,6 +317,7 @@ pub(crate) async fn delete_and_wait(aws: &Aws, thing: Thing, arn: &str) -> Resul
                 }
                 Err(e.hint(match thing {
                     Thing::DatasetGroup => "the dataset group still holds resources this stack does not manage (event trackers, solutions, campaigns, recommenders, filters, datasets); delete them and run again",
+                    Thing::Solution => "a campaign outside this stack serves one of its versions; delete that campaign (or point it at another version) and run again",
                     _ => "something outside this stack still uses it; delete that and run again",
                 }))
             }
@@ -285,6 +397,14 @@ pub(crate) const STATUS_REASON: &str = "it failed to create or is being deleted;
 
 /// The type of the dataset the group holds for events.
 const INTERACTIONS: &str = "Interactions";
+/// Where the newest import job read from.
+const IMPORT_SOURCE: &str = "interactions_import.source";
+/// The role the newest import job read with.
+const IMPORT_ROLE: &str = "interactions_import.role";
+/// The newest import job's status, while it is not `ACTIVE`.
+const IMPORT_STATUS: &str = "interactions_import.status";
+/// Prefix of the import fields.
+const IMPORT_PREFIX: &str = "interactions_import.";
 /// The value of the `interactions_dataset` field once the dataset exists.
 const PRESENT: &str = "present";
 
@@ -331,6 +451,7 @@ pub fn desired(
         domain,
         interactions_schema,
         kms,
+        interactions_import,
         tags,
     } = spec
     else {
@@ -348,6 +469,13 @@ pub fn desired(
     }
     fields.insert("interactions_schema".into(), canonical_json(interactions_schema));
     fields.insert("interactions_dataset".into(), PRESENT.into());
+    if let Some(import) = interactions_import {
+        fields.insert(
+            IMPORT_SOURCE.into(),
+            import_location(&aws.settings.base_dir, &refs.text(&import.source)),
+        );
+        fields.insert(IMPORT_ROLE.into(), refs.text(&import.role));
+    }
     put_tag_fields(&mut fields, &aws.tags_for(r, tags));
     let cannot = "a dataset group cannot be changed once created".to_owned();
     Ok(Desired {
@@ -460,11 +588,20 @@ async fn datasets_of(aws: &Aws, group_arn: &str) -> Result<Vec<(String, String)>
     }
 }
 
-/// The group's Interactions dataset: its ARN, status and schema ARN.
+/// The group's Interactions dataset.
+struct InteractionsDataset {
+    arn: String,
+    status: String,
+    schema_arn: Option<String>,
+    /// When it was created, in seconds since the epoch.
+    created: f64,
+}
+
+/// The group's Interactions dataset, if it has one.
 async fn interactions_dataset(
     aws: &Aws,
     group_arn: &str,
-) -> Result<Option<(String, String, Option<String>)>, ProviderError> {
+) -> Result<Option<InteractionsDataset>, ProviderError> {
     let Some((arn, _)) = datasets_of(aws, group_arn)
         .await?
         .into_iter()
@@ -479,12 +616,11 @@ async fn interactions_dataset(
         })
         .await
     {
-        Ok(out) => Ok(out.dataset().map(|d| {
-            (
-                arn.clone(),
-                d.status().unwrap_or_default().to_owned(),
-                d.schema_arn().map(str::to_owned),
-            )
+        Ok(out) => Ok(out.dataset().map(|d| InteractionsDataset {
+            arn: arn.clone(),
+            status: d.status().unwrap_or_default().to_owned(),
+            schema_arn: d.schema_arn().map(str::to_owned),
+            created: d.creation_date_time().map_or(0.0, |t| t.as_secs_f64()),
         })),
         Err(e) if e.code == "ResourceNotFoundException" => Ok(None),
         Err(e) => Err(e),
@@ -565,12 +701,28 @@ pub async fn observe(
         fields.insert("kms_role_arn".into(), role.to_owned());
     }
     put_status_field(&mut fields, group.status().unwrap_or_default());
+    let imports = matches!(
+        spec,
+        DatasetGroup::Managed {
+            interactions_import: Some(_),
+            ..
+        }
+    );
     match interactions_dataset(aws, &arn).await? {
-        Some((_, status, schema_arn)) => {
-            if !is_unusable(&status) {
+        Some(dataset) => {
+            if !is_unusable(&dataset.status) {
                 fields.insert("interactions_dataset".into(), PRESENT.into());
             }
-            let schema = match schema_arn {
+            // Only a stack that imports compares imports: jobs cannot be undone, so one that
+            // stopped declaring an import has nothing to change.
+            if imports && let Some(job) = newest_import(aws, &dataset).await? {
+                fields.insert(IMPORT_SOURCE.into(), job.location);
+                fields.insert(IMPORT_ROLE.into(), job.role);
+                if job.status != ACTIVE {
+                    fields.insert(IMPORT_STATUS.into(), job.status);
+                }
+            }
+            let schema = match dataset.schema_arn {
                 Some(s) => schema_definition(aws, &s).await?,
                 None => None,
             };
@@ -661,11 +813,11 @@ async fn ensure_interactions(
     let schema_arn = ensure_schema(aws, name, *domain, interactions_schema).await?;
     let p = &aws.clients.personalize;
     for _ in 0..2 {
-        if let Some((arn, status, _)) = interactions_dataset(aws, group_arn).await? {
-            if is_unusable(&status) {
-                delete_and_wait(aws, Thing::Dataset, &arn).await?;
+        if let Some(dataset) = interactions_dataset(aws, group_arn).await? {
+            if is_unusable(&dataset.status) {
+                delete_and_wait(aws, Thing::Dataset, &dataset.arn).await?;
             } else {
-                return wait_active(aws, Thing::Dataset, &arn).await;
+                return wait_active(aws, Thing::Dataset, &dataset.arn).await;
             }
         }
         let dataset_tags = personalize_tags(&aws.tags_for(r, tags))?;
@@ -803,10 +955,12 @@ pub async fn create(
     };
     wait_active(aws, Thing::DatasetGroup, &arn).await?;
     ensure_interactions(aws, r, spec, &arn).await?;
+    ensure_import(aws, r, spec, refs, &arn).await?;
     Ok(attrs_of(&arn, name))
 }
 
-/// Updates it: tags, and the Interactions dataset when it is missing.
+/// Updates it: tags, the Interactions dataset when it is missing, and a new import when the
+/// import's source or role changed or its newest job is not `ACTIVE`.
 ///
 /// # Errors
 /// An AWS call failed.
@@ -814,7 +968,7 @@ pub async fn update(
     aws: &Aws,
     r: &Resource,
     spec: &DatasetGroup,
-    _refs: &Resolver,
+    refs: &Resolver,
     observed: &Observed,
     changes: &[FieldChange],
 ) -> Result<Attrs, ProviderError> {
@@ -826,12 +980,15 @@ pub async fn update(
         wait_active(aws, Thing::DatasetGroup, arn).await?;
         ensure_interactions(aws, r, spec, arn).await?;
     }
+    if changes.iter().any(|c| c.field.starts_with(IMPORT_PREFIX)) {
+        ensure_import(aws, r, spec, refs, arn).await?;
+    }
     let (set, remove) = tag_changes(changes);
     if !set.is_empty() || !remove.is_empty() {
         retag(aws, arn, changes).await?;
-        if let Some((dataset, _, _)) = interactions_dataset(aws, arn).await? {
+        if let Some(dataset) = interactions_dataset(aws, arn).await? {
             // The dataset carries the group's tags too.
-            retag(aws, &dataset, changes).await?;
+            retag(aws, &dataset.arn, changes).await?;
         }
     }
     Ok(observed.attrs.clone())
@@ -863,6 +1020,13 @@ pub async fn delete(
                 delete_and_wait(aws, Thing::EventTracker, &tracker).await?;
             }
         }
+        // Likewise its solutions (and the campaigns serving them), which keep a group in use.
+        for (_, solution) in super::solution::list_solutions(aws, Some(arn)).await? {
+            let tags = resource_tags(aws, &solution).await?;
+            if tags.get(STACK_TAG) == Some(&aws.stack) {
+                super::solution::delete_with_campaigns(aws, &solution).await?;
+            }
+        }
         // Every dataset: the Interactions dataset, and any the service created for the
         // group; the group cannot go while one is left.
         for (dataset, _) in datasets_of(aws, arn).await? {
@@ -884,4 +1048,231 @@ pub async fn delete(
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The interactions import
+// ---------------------------------------------------------------------------------------
+
+/// `source` as Personalize's `dataLocation`: `s3://` and `file://` URLs as written; a path
+/// becomes an absolute `file://` URL, relative to `base_dir` (the stack file's directory), so
+/// a local runtime serving from another working directory reads the same file.
+pub(crate) fn import_location(base_dir: &Path, source: &str) -> String {
+    if source.starts_with("s3://") || source.starts_with("file://") {
+        return source.to_owned();
+    }
+    let joined = base_dir.join(source);
+    let absolute = std::path::absolute(&joined).unwrap_or(joined);
+    // `./interactions.csv` under `./examples`: drop the `.` segments, which only make the same
+    // file look like another source.
+    let clean: PathBuf = absolute
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    format!("file://{}", clean.display())
+}
+
+/// An import job of the Interactions dataset.
+struct ImportJob {
+    arn: String,
+    status: String,
+    location: String,
+    role: String,
+}
+
+/// Every import job of `dataset`: (ARN, name, creation time in seconds). Jobs created before
+/// the dataset are left out: they belonged to an earlier dataset of the same name (and so the
+/// same ARN), and its data went with it.
+async fn import_jobs(
+    aws: &Aws,
+    dataset: &InteractionsDataset,
+) -> Result<Vec<(String, String, f64)>, ProviderError> {
+    let p = &aws.clients.personalize;
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = aws
+            .call("ListDatasetImportJobs", || {
+                p.list_dataset_import_jobs()
+                    .dataset_arn(&dataset.arn)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        found.extend(out.dataset_import_jobs().iter().filter_map(|j| {
+            let created = j.creation_date_time().map_or(0.0, |t| t.as_secs_f64());
+            if created < dataset.created {
+                return None;
+            }
+            Some((
+                j.dataset_import_job_arn()?.to_owned(),
+                j.job_name().unwrap_or_default().to_owned(),
+                created,
+            ))
+        }));
+        match out.next_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return Ok(found),
+        }
+    }
+}
+
+/// The newest import job of `dataset`, described; `None` when it has none.
+async fn newest_import(aws: &Aws, dataset: &InteractionsDataset) -> Result<Option<ImportJob>, ProviderError> {
+    // The list's order is not documented: the newest is the latest created (the last listed
+    // among equals).
+    let newest =
+        import_jobs(aws, dataset)
+            .await?
+            .into_iter()
+            .fold(None::<(String, String, f64)>, |best, job| match best {
+                Some(b) if b.2 > job.2 => Some(b),
+                _ => Some(job),
+            });
+    let Some((arn, _, _)) = newest else {
+        return Ok(None);
+    };
+    let p = &aws.clients.personalize;
+    let described = match aws
+        .call("DescribeDatasetImportJob", || {
+            p.describe_dataset_import_job()
+                .dataset_import_job_arn(&arn)
+                .send()
+        })
+        .await
+    {
+        Ok(out) => out.dataset_import_job,
+        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) => return Err(e),
+    };
+    Ok(described.map(|j| ImportJob {
+        status: j.status().unwrap_or_default().to_owned(),
+        location: j
+            .data_source()
+            .and_then(DataSource::data_location)
+            .unwrap_or_default()
+            .to_owned(),
+        role: j.role_arn().unwrap_or_default().to_owned(),
+        arn: arn.clone(),
+    }))
+}
+
+/// The name of an import job of group `group` from `location`: the group's name, a short
+/// hash of the location (so the jobs of one source are recognisable) and a sequence number
+/// (job names are unique in a region, and the same file may be imported again).
+fn import_job_name(group: &str, location: &str, n: usize) -> String {
+    let digest = Sha256::digest(location.as_bytes());
+    let hash: String = digest.iter().take(3).map(|b| format!("{b:02x}")).collect();
+    let suffix = format!("-import-{hash}-{n}");
+    let keep: String = group.chars().take(63 - suffix.len()).collect();
+    format!("{keep}{suffix}")
+}
+
+/// The stack's import, done: when the newest job of the Interactions dataset read this
+/// source with this role and did not fail, it is waited for; otherwise a new `FULL` import
+/// job is created and waited for.
+async fn ensure_import(
+    aws: &Aws,
+    r: &Resource,
+    spec: &DatasetGroup,
+    refs: &Resolver,
+    group_arn: &str,
+) -> Result<(), ProviderError> {
+    let DatasetGroup::Managed {
+        name,
+        interactions_import: Some(import),
+        tags,
+        ..
+    } = spec
+    else {
+        return Ok(());
+    };
+    let InteractionsImport { source, role } = import;
+    let location = import_location(&aws.settings.base_dir, &resolve(refs, source)?);
+    let role = resolve(refs, role)?;
+    let Some(dataset) = interactions_dataset(aws, group_arn).await? else {
+        return Err(ProviderError::new(
+            "CreateDatasetImportJob",
+            "ResourceNotFoundException",
+            format!("dataset group {group_arn} has no Interactions dataset to import into"),
+        )
+        .hint("run again: the dataset is created first"));
+    };
+    if let Some(job) = newest_import(aws, &dataset).await?
+        && job.location == location
+        && job.role == role
+        && !is_unusable(&job.status)
+    {
+        // A previous run started it (or it is done): wait rather than import twice.
+        return wait_active(aws, Thing::DatasetImportJob, &job.arn).await;
+    }
+    let job_tags = personalize_tags(&aws.tags_for(r, tags))?;
+    let p = &aws.clients.personalize;
+    let first = import_jobs(aws, &dataset).await?.len() + 1;
+    for n in first..first + 5 {
+        let job_name = import_job_name(name, &location, n);
+        let created = aws
+            .call("CreateDatasetImportJob", || {
+                p.create_dataset_import_job()
+                    .job_name(&job_name)
+                    .dataset_arn(&dataset.arn)
+                    .data_source(DataSource::builder().data_location(&location).build())
+                    .role_arn(&role)
+                    .import_mode(ImportMode::Full)
+                    .set_tags(Some(job_tags.clone()))
+                    .send()
+            })
+            .await;
+        match created {
+            Ok(out) => {
+                let arn = out.dataset_import_job_arn().unwrap_or_default().to_owned();
+                return wait_active(aws, Thing::DatasetImportJob, &arn).await;
+            }
+            // The name is taken (a job of an earlier dataset of the same group name): the
+            // next number.
+            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ProviderError::new(
+        "CreateDatasetImportJob",
+        "ResourceAlreadyExistsException",
+        format!("no free import job name for {name} after five tries"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{import_job_name, import_location};
+    use std::path::Path;
+
+    #[test]
+    fn import_sources_become_absolute_file_urls_and_job_names_fit() {
+        assert_eq!(
+            import_location(Path::new("/work/stack"), "./data/i.csv"),
+            "file:///work/stack/data/i.csv"
+        );
+        assert_eq!(
+            import_location(Path::new("/x"), "/abs/i.csv"),
+            "file:///abs/i.csv"
+        );
+        assert_eq!(import_location(Path::new("/x"), "s3://b/k.csv"), "s3://b/k.csv");
+        assert_eq!(import_location(Path::new("/x"), "file:///a.csv"), "file:///a.csv");
+        let relative = import_location(Path::new("."), "i.csv");
+        assert!(
+            relative.starts_with("file:///") && relative.ends_with("/i.csv"),
+            "{relative}"
+        );
+        assert!(!relative.contains("/./"), "{relative}");
+
+        let name = import_job_name("personalize-workshop", "file:///a.csv", 1);
+        assert!(
+            name.starts_with("personalize-workshop-import-") && name.ends_with("-1"),
+            "{name}"
+        );
+        assert_eq!(name, import_job_name("personalize-workshop", "file:///a.csv", 1));
+        assert_ne!(name, import_job_name("personalize-workshop", "file:///b.csv", 1));
+        let long = import_job_name(&"g".repeat(63), "s3://b/k", 12);
+        assert_eq!(long.chars().count(), 63, "{long}");
+    }
 }

@@ -41,6 +41,7 @@ pub fn settings() -> Settings {
         },
         poll_interval: Duration::from_millis(20),
         wait_timeout: Duration::from_secs(30),
+        training_timeout: Duration::from_secs(30),
         pace_api_gateway: false,
         abort_after_calls: None,
         base_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),

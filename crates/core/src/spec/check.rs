@@ -184,21 +184,34 @@ impl<'a> Checker<'a> {
     /// Parses a field that must hold the ARN of a resource of `kind`: either a literal ARN or
     /// exactly `${name.arn}` of a resource of that kind.
     pub fn arn_of(&mut self, s: &Str, kind: Kind, field: &str) -> Text {
+        self.arn_attribute_of(s, kind, "arn", field)
+    }
+
+    /// Like [`Checker::arn_of`] for an ARN a resource exports under another attribute (a
+    /// solution's `solution_version_arn`): a literal ARN, or exactly `${name.<attribute>}` of
+    /// a resource of `kind`.
+    pub fn arn_attribute_of(&mut self, s: &Str, kind: Kind, attribute: &str, field: &str) -> Text {
         let text = self.text(s);
+        // "the ARN of a iam_role" for `arn`, "the `solution_version_arn` of a …" otherwise.
+        let what = if attribute == "arn" {
+            "ARN".to_owned()
+        } else {
+            format!("`{attribute}`")
+        };
         match text.segments.as_slice() {
             [Segment::Ref(r)] => {
                 if let Some(actual) = self.kind_of(&r.resource)
-                    && (actual != kind || r.attribute != "arn")
+                    && (actual != kind || r.attribute != attribute)
                 {
                     self.error_hint(
                         s.pos(),
                         format!(
-                            "`{field}` must be the ARN of a {}; `{r}` is the `{}` of a {}",
+                            "`{field}` must be the {what} of a {}; `{r}` is the `{}` of a {}",
                             kind.name(),
                             r.attribute,
                             actual.name()
                         ),
-                        format!("reference a {} as `${{name.arn}}`", kind.name()),
+                        format!("reference a {} as `${{name.{attribute}}}`", kind.name()),
                     );
                 }
             }
@@ -207,9 +220,9 @@ impl<'a> Checker<'a> {
                 Some(lit) if lit.contains("${") => {}
                 _ => self.error_hint(
                     s.pos(),
-                    format!("`{field}` must be the ARN of a {}", kind.name()),
+                    format!("`{field}` must be the {what} of a {}", kind.name()),
                     format!(
-                        "write `${{name.arn}}` for a {} of this stack, or a full `arn:aws:...` ARN",
+                        "write `${{name.{attribute}}}` for a {} of this stack, or a full `arn:aws:...` ARN",
                         kind.name()
                     ),
                 ),

@@ -1,5 +1,7 @@
 //! `personalize_dataset_group`: an Amazon Personalize dataset group, with the interactions
-//! schema and dataset an event tracker needs — or an existing group adopted by ARN.
+//! schema and dataset an event tracker needs — or an existing group adopted by ARN. A group
+//! the stack creates may import a history of interactions (`interactions_import`), which a
+//! `personalize_solution` then trains on.
 //!
 //! Exports `arn` and `name`.
 
@@ -34,9 +36,34 @@ pub struct Spec {
     pub kms_key_arn: Option<Str>,
     /// Role Personalize assumes to use `kms_key_arn`.
     pub kms_role_arn: Option<Str>,
+    /// A history of interactions (a CSV with a header naming the schema's fields) imported
+    /// into the Interactions dataset once it exists, replacing what was imported before. A
+    /// changed `source` imports again.
+    pub interactions_import: Option<RawImport>,
     /// Tags of the dataset group, merged over the stack's tags.
     #[serde(default)]
     pub tags: IndexMap<Str, Str>,
+}
+
+/// `interactions_import` as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawImport {
+    /// Where the CSV is: `s3://bucket/key` on AWS; for the local runtime a path (relative to
+    /// the stack file's directory) or a `file://` URL.
+    pub source: Str,
+    /// The role Personalize assumes to read `source` (AWS requires one): `${name.arn}` of an
+    /// `iam_role` assumed by `personalize.amazonaws.com`, or an ARN.
+    pub role: Str,
+}
+
+/// A checked `interactions_import`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InteractionsImport {
+    /// `s3://…`, `file://…`, or a path; the provider makes a relative path absolute.
+    pub source: Text,
+    /// The role's ARN.
+    pub role: Text,
 }
 
 /// Personalize dataset group domains.
@@ -60,6 +87,10 @@ pub enum InteractionsSchema {
 }
 
 /// A checked dataset group.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a stack holds a handful, built once: not worth boxing fields every `match` reads"
+)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DatasetGroup {
     /// Created and owned by the stack.
@@ -72,6 +103,8 @@ pub enum DatasetGroup {
         interactions_schema: serde_json::Value,
         /// KMS key and the role to use it.
         kms: Option<(Text, Text)>,
+        /// The history to import, if any.
+        interactions_import: Option<InteractionsImport>,
         /// Resource tags.
         tags: IndexMap<String, String>,
     },
@@ -93,9 +126,18 @@ impl DatasetGroup {
 
     pub(crate) fn references(&self) -> Vec<Reference> {
         match self {
-            DatasetGroup::Managed { kms, .. } => kms
+            DatasetGroup::Managed {
+                kms,
+                interactions_import,
+                ..
+            } => kms
                 .iter()
                 .flat_map(|(k, r)| k.references().chain(r.references()))
+                .chain(
+                    interactions_import
+                        .iter()
+                        .flat_map(|i| i.source.references().chain(i.role.references())),
+                )
                 .cloned()
                 .collect(),
             DatasetGroup::Existing { arn } => arn.references().cloned().collect(),
@@ -144,6 +186,7 @@ impl Spec {
                 ("domain", self.domain.is_some()),
                 ("interactions_schema", self.interactions_schema.is_some()),
                 ("kms_key_arn", self.kms_key_arn.is_some()),
+                ("interactions_import", self.interactions_import.is_some()),
             ] {
                 if present {
                     cx.error(arn.pos(), format!("`{field}` applies only to a dataset group the stack creates, not to one adopted by `arn`"));
@@ -184,14 +227,66 @@ impl Spec {
             }
             (None, None) => None,
         };
+        let interactions_import = self.interactions_import.as_ref().map(|i| i.validate(cx));
         DatasetGroup::Managed {
             name,
             domain: self.domain.as_ref().map(|d| d.value),
             interactions_schema,
             kms,
+            interactions_import,
             tags: cx.tags(&self.tags),
         }
     }
+}
+
+impl RawImport {
+    fn validate(&self, cx: &mut Checker<'_>) -> InteractionsImport {
+        let source = cx.text(&self.source);
+        if let Some(lit) = source.as_literal()
+            && let Some(problem) = source_problem(&lit)
+        {
+            cx.error_hint(
+                self.source.pos(),
+                problem,
+                "write `s3://bucket/key` for AWS, or a path or `file://` URL for the local runtime",
+            );
+        }
+        InteractionsImport {
+            source,
+            role: cx.arn_of(&self.role, super::Kind::IamRole, "interactions_import.role"),
+        }
+    }
+}
+
+/// What is wrong with an import `source`, if anything: it must be an `s3://bucket/key` URL, a
+/// `file://` URL or a path.
+fn source_problem(source: &str) -> Option<String> {
+    if source.trim().is_empty() {
+        return Some("`interactions_import.source` is empty".to_owned());
+    }
+    if let Some(rest) = source.strip_prefix("s3://") {
+        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() || key.is_empty() {
+            return Some(format!(
+                "`{source}` names no object: an S3 source is `s3://bucket/key`"
+            ));
+        }
+        return None;
+    }
+    if let Some(path) = source.strip_prefix("file://") {
+        // `file:///abs/path`: a file URL names an absolute path (its host part is empty).
+        if !path.starts_with('/') {
+            return Some(format!(
+                "`{source}` is not an absolute `file://` URL (`file:///path/to/file.csv`)"
+            ));
+        }
+        return None;
+    }
+    source.split_once("://").map(|(scheme, _)| {
+        format!(
+            "`{scheme}://` sources cannot be imported: Personalize reads `s3://` (and the local runtime files)"
+        )
+    })
 }
 
 /// Personalize requires USER_ID and ITEM_ID strings and a TIMESTAMP long in an interactions

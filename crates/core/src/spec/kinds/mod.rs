@@ -1,12 +1,14 @@
 //! The resource kinds of a stack, one file each: its `stack.yaml` shape (`Spec`), its checked
 //! form, its validation, and the attributes other resources may reference.
 
+pub mod campaign;
 pub mod dataset_group;
 pub mod event_tracker;
 pub mod iam_role;
 pub mod kinesis_stream;
 pub mod lambda_function;
 pub mod rest_api;
+pub mod solution;
 
 use super::check::Checker;
 use super::text::Reference;
@@ -29,6 +31,10 @@ pub enum Kind {
     LambdaFunction,
     /// `rest_api`
     RestApi,
+    /// `personalize_solution`
+    Solution,
+    /// `personalize_campaign`
+    Campaign,
 }
 
 impl Kind {
@@ -41,6 +47,8 @@ impl Kind {
             Kind::IamRole => "iam_role",
             Kind::LambdaFunction => "lambda_function",
             Kind::RestApi => "rest_api",
+            Kind::Solution => "personalize_solution",
+            Kind::Campaign => "personalize_campaign",
         }
     }
 
@@ -53,6 +61,8 @@ impl Kind {
             Kind::IamRole => iam_role::ATTRIBUTES,
             Kind::LambdaFunction => lambda_function::ATTRIBUTES,
             Kind::RestApi => rest_api::ATTRIBUTES,
+            Kind::Solution => solution::ATTRIBUTES,
+            Kind::Campaign => campaign::ATTRIBUTES,
         }
     }
 
@@ -65,6 +75,8 @@ impl Kind {
             Kind::IamRole,
             Kind::LambdaFunction,
             Kind::RestApi,
+            Kind::Solution,
+            Kind::Campaign,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -87,6 +99,11 @@ pub enum RawResource {
     LambdaFunction(lambda_function::Spec),
     /// An API Gateway REST API with its routes, stage, API key and usage plan.
     RestApi(rest_api::Spec),
+    /// An Amazon Personalize solution, trained: a recipe, what it trains on, and its newest
+    /// solution version.
+    PersonalizeSolution(solution::Spec),
+    /// An Amazon Personalize campaign serving a solution version's recommendations.
+    PersonalizeCampaign(campaign::Spec),
 }
 
 impl RawResource {
@@ -99,6 +116,8 @@ impl RawResource {
             RawResource::IamRole(_) => Kind::IamRole,
             RawResource::LambdaFunction(_) => Kind::LambdaFunction,
             RawResource::RestApi(_) => Kind::RestApi,
+            RawResource::PersonalizeSolution(_) => Kind::Solution,
+            RawResource::PersonalizeCampaign(_) => Kind::Campaign,
         }
     }
 
@@ -117,6 +136,8 @@ impl RawResource {
             RawResource::IamRole(s) => ResourceSpec::IamRole(s.validate(logical, defaults, cx)),
             RawResource::LambdaFunction(s) => ResourceSpec::LambdaFunction(s.validate(cx)),
             RawResource::RestApi(s) => ResourceSpec::RestApi(s.validate(cx)),
+            RawResource::PersonalizeSolution(s) => ResourceSpec::Solution(s.validate(cx)),
+            RawResource::PersonalizeCampaign(s) => ResourceSpec::Campaign(s.validate(cx)),
         }
     }
 }
@@ -143,6 +164,10 @@ pub enum ResourceSpec {
     LambdaFunction(lambda_function::LambdaFunction),
     /// See [`rest_api::RestApi`].
     RestApi(rest_api::RestApi),
+    /// See [`solution::Solution`].
+    Solution(solution::Solution),
+    /// See [`campaign::Campaign`].
+    Campaign(campaign::Campaign),
 }
 
 impl ResourceSpec {
@@ -155,6 +180,8 @@ impl ResourceSpec {
             ResourceSpec::IamRole(r) => Some(&r.name),
             ResourceSpec::LambdaFunction(f) => Some(&f.name),
             ResourceSpec::RestApi(a) => Some(&a.name),
+            ResourceSpec::Solution(s) => Some(&s.name),
+            ResourceSpec::Campaign(c) => Some(&c.name),
         }
     }
 
@@ -177,6 +204,8 @@ impl ResourceSpec {
             ResourceSpec::IamRole(r) => r.references(),
             ResourceSpec::LambdaFunction(f) => f.references(),
             ResourceSpec::RestApi(a) => a.references(),
+            ResourceSpec::Solution(s) => s.references(),
+            ResourceSpec::Campaign(c) => c.references(),
         }
     }
 }

@@ -1,0 +1,519 @@
+//! `personalize_solution`: a solution (recipe, dataset group, what to train on) and its
+//! trained model, the newest `ACTIVE` solution version.
+//!
+//! Fields compared: `name`, `dataset_group` (its ARN), `recipe` (its ARN), `event_type` and
+//! `event_value_threshold` (when set), `tags.<key>`, `status` (present only when the solution
+//! failed to create or is being deleted), and `trained`: `true` once a version is `ACTIVE`;
+//! otherwise `training` while the newest version is being created, `failed` when it failed,
+//! absent without any version. A solution cannot be updated, so every field but the tags and
+//! `trained` replaces it; a `trained` change trains a new version (so a stack whose training
+//! failed is repaired by `up` once there is enough data).
+//!
+//! Found among its dataset group's solutions by this resource's tags (so a renamed solution
+//! is replaced, not left behind), else by name (solution names are unique in a region: the
+//! ARN is `solution/<name>`). Deleting removes the stack's campaigns that
+//! serve one of its versions first (a replacement: their own step creates them again), then
+//! the solution, waiting until it is gone; its versions go with it.
+
+use super::common::{changed, put_tag_fields};
+use super::dataset_group::{
+    ACTIVE, STATUS_REASON, Thing, delete_and_wait, is_unusable, personalize_tags, put_status_field,
+    resource_tags, retag, wait_active,
+};
+use crate::{Aws, STACK_TAG};
+use aws_sdk_personalize::types::{SolutionConfig, TrainingMode};
+use personalize_stack_core::engine::{
+    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+};
+use personalize_stack_core::spec::Resource;
+use personalize_stack_core::spec::kinds::solution::Solution;
+
+/// The `trained` value once a version is `ACTIVE`.
+const TRAINED: &str = "true";
+/// The `trained` value while the newest version is being created.
+const TRAINING: &str = "training";
+/// The `trained` value when the newest version failed (and none is `ACTIVE`).
+const FAILED: &str = "failed";
+
+/// Desired fields.
+///
+/// # Errors
+/// None today; the signature is shared by every kind.
+pub fn desired(aws: &Aws, r: &Resource, spec: &Solution, refs: &Resolver) -> Result<Desired, ProviderError> {
+    let mut fields = Fields::new();
+    fields.insert("name".into(), spec.name.clone());
+    fields.insert("dataset_group".into(), refs.text(&spec.dataset_group));
+    fields.insert("recipe".into(), spec.recipe_arn.clone());
+    if let Some(t) = &spec.event_type {
+        fields.insert("event_type".into(), t.clone());
+    }
+    if let Some(t) = spec.event_value_threshold_text() {
+        fields.insert("event_value_threshold".into(), t);
+    }
+    fields.insert("trained".into(), TRAINED.into());
+    put_tag_fields(&mut fields, &aws.tags_for(r, &spec.tags));
+    let cannot = "a solution cannot be updated once created".to_owned();
+    Ok(Desired {
+        fields,
+        replace_on: [
+            ("name".to_owned(), cannot.clone()),
+            ("dataset_group".to_owned(), cannot.clone()),
+            ("recipe".to_owned(), cannot.clone()),
+            ("event_type".to_owned(), cannot.clone()),
+            ("event_value_threshold".to_owned(), cannot),
+            ("status".to_owned(), STATUS_REASON.to_owned()),
+        ]
+        .into(),
+    })
+}
+
+/// Solutions (name, ARN), of dataset group `group` or of the whole account and region.
+pub(crate) async fn list_solutions(
+    aws: &Aws,
+    group: Option<&str>,
+) -> Result<Vec<(String, String)>, ProviderError> {
+    let p = &aws.clients.personalize;
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = aws
+            .call("ListSolutions", || {
+                p.list_solutions()
+                    .set_dataset_group_arn(group.map(str::to_owned))
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        found.extend(
+            out.solutions()
+                .iter()
+                .filter_map(|s| Some((s.name()?.to_owned(), s.solution_arn()?.to_owned()))),
+        );
+        match out.next_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return Ok(found),
+        }
+    }
+}
+
+/// The solution this resource is: the one in its group carrying this resource's tags, whatever
+/// its name (so a renamed solution is replaced, not left behind), else the one called by its
+/// name.
+async fn find(
+    aws: &Aws,
+    r: &Resource,
+    spec: &Solution,
+    refs: &Resolver,
+) -> Result<Option<String>, ProviderError> {
+    if let Ok(group) = refs.known(&spec.dataset_group) {
+        let mut ours = None;
+        for (name, arn) in list_solutions(aws, Some(&group)).await? {
+            if aws.owns(r, &resource_tags(aws, &arn).await?) {
+                if name == spec.name {
+                    return Ok(Some(arn));
+                }
+                ours.get_or_insert(arn);
+            }
+        }
+        if ours.is_some() {
+            return Ok(ours);
+        }
+    }
+    find_named(aws, spec, refs).await
+}
+
+/// The ARN of the solution called `name`: among the group's solutions when the group is
+/// known, else (a group not created yet, or a solution left in another group) in the region.
+async fn find_named(aws: &Aws, spec: &Solution, refs: &Resolver) -> Result<Option<String>, ProviderError> {
+    if let Ok(group) = refs.known(&spec.dataset_group)
+        && let Some((_, arn)) = list_solutions(aws, Some(&group))
+            .await?
+            .into_iter()
+            .find(|(name, _)| *name == spec.name)
+    {
+        return Ok(Some(arn));
+    }
+    Ok(list_solutions(aws, None)
+        .await?
+        .into_iter()
+        .find(|(name, _)| *name == spec.name)
+        .map(|(_, arn)| arn))
+}
+
+/// A solution's versions: (ARN, status, creation time in seconds), newest first. Versions
+/// created before `since` (the solution's creation) are left out: they belonged to an earlier
+/// solution of the same name, and so the same ARN.
+async fn versions(
+    aws: &Aws,
+    solution: &str,
+    since: f64,
+) -> Result<Vec<(String, String, f64)>, ProviderError> {
+    let p = &aws.clients.personalize;
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = aws
+            .call("ListSolutionVersions", || {
+                p.list_solution_versions()
+                    .solution_arn(solution)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        found.extend(out.solution_versions().iter().filter_map(|v| {
+            Some((
+                v.solution_version_arn()?.to_owned(),
+                v.status().unwrap_or_default().to_owned(),
+                v.creation_date_time().map_or(0.0, |t| t.as_secs_f64()),
+            ))
+        }));
+        match out.next_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => break,
+        }
+    }
+    found.retain(|v| v.2 >= since);
+    // The list's order is not documented: sort it (stable, so equal times keep theirs).
+    found.sort_by(|a, b| b.2.total_cmp(&a.2));
+    Ok(found)
+}
+
+/// What the versions say: the newest `ACTIVE` one (what a campaign should serve), and the
+/// `trained` field.
+fn training_state(versions: &[(String, String, f64)]) -> (Option<String>, Option<&'static str>) {
+    let active = versions
+        .iter()
+        .find(|(_, status, _)| status == ACTIVE)
+        .map(|(arn, _, _)| arn.clone());
+    let trained = match (&active, versions.first()) {
+        (Some(_), _) => Some(TRAINED),
+        (None, None) => None,
+        (None, Some((_, status, _))) if is_unusable(status) => Some(FAILED),
+        (None, Some(_)) => Some(TRAINING),
+    };
+    (active, trained)
+}
+
+/// Observes it.
+///
+/// # Errors
+/// A read call failed.
+pub async fn observe(
+    aws: &Aws,
+    r: &Resource,
+    spec: &Solution,
+    refs: &Resolver,
+) -> Result<Option<Observed>, ProviderError> {
+    let Some(arn) = find(aws, r, spec, refs).await? else {
+        return Ok(None);
+    };
+    let p = &aws.clients.personalize;
+    let described = match aws
+        .call("DescribeSolution", || {
+            p.describe_solution().solution_arn(&arn).send()
+        })
+        .await
+    {
+        Ok(out) => out.solution,
+        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) => return Err(e),
+    };
+    let Some(solution) = described else {
+        return Ok(None);
+    };
+    let name = solution.name().unwrap_or_default().to_owned();
+    let mut attrs: Attrs = [("arn".to_owned(), arn.clone()), ("name".to_owned(), name.clone())].into();
+    let tags = resource_tags(aws, &arn).await?;
+    let owned = aws.owns(r, &tags);
+    if !owned {
+        return Ok(Some(Observed {
+            id: arn,
+            owned,
+            fields: Fields::new(),
+            attrs,
+        }));
+    }
+    let status = solution.status().unwrap_or_default();
+    let (active, trained) = if is_unusable(status) {
+        (None, None)
+    } else {
+        let since = solution.creation_date_time().map_or(0.0, |t| t.as_secs_f64());
+        training_state(&versions(aws, &arn, since).await?)
+    };
+    if let Some(version) = active {
+        attrs.insert("solution_version_arn".into(), version);
+    }
+    let mut fields = Fields::new();
+    fields.insert("name".into(), name);
+    fields.insert(
+        "dataset_group".into(),
+        solution.dataset_group_arn().unwrap_or_default().to_owned(),
+    );
+    fields.insert(
+        "recipe".into(),
+        solution.recipe_arn().unwrap_or_default().to_owned(),
+    );
+    if let Some(t) = solution.event_type().filter(|t| !t.is_empty()) {
+        fields.insert("event_type".into(), t.to_owned());
+    }
+    if let Some(t) = solution
+        .solution_config()
+        .and_then(SolutionConfig::event_value_threshold)
+    {
+        fields.insert("event_value_threshold".into(), t.to_owned());
+    }
+    if let Some(t) = trained {
+        fields.insert("trained".into(), t.to_owned());
+    }
+    put_status_field(&mut fields, status);
+    put_tag_fields(&mut fields, &tags);
+    Ok(Some(Observed {
+        id: arn,
+        owned,
+        fields,
+        attrs,
+    }))
+}
+
+/// When `solution` was created, in seconds since the epoch.
+async fn created_at(aws: &Aws, solution: &str) -> Result<f64, ProviderError> {
+    let p = &aws.clients.personalize;
+    let out = aws
+        .call("DescribeSolution", || {
+            p.describe_solution().solution_arn(solution).send()
+        })
+        .await?;
+    Ok(out
+        .solution()
+        .and_then(|s| s.creation_date_time())
+        .map_or(0.0, |t| t.as_secs_f64()))
+}
+
+/// A trained version of `solution` (which must be `ACTIVE`): the newest `ACTIVE` one, else the
+/// one being created (waited for), else a new one (`FULL` training, waited for). Returns its
+/// ARN.
+async fn ensure_trained(
+    aws: &Aws,
+    r: &Resource,
+    spec: &Solution,
+    solution: &str,
+) -> Result<String, ProviderError> {
+    let existing = versions(aws, solution, created_at(aws, solution).await?).await?;
+    if let (Some(active), _) = training_state(&existing) {
+        return Ok(active);
+    }
+    if let Some((arn, status, _)) = existing.first()
+        && !is_unusable(status)
+    {
+        // A previous run started training and stopped: wait for it rather than train twice.
+        wait_active(aws, Thing::SolutionVersion, arn).await?;
+        return Ok(arn.clone());
+    }
+    let tags = personalize_tags(&aws.tags_for(r, &spec.tags))?;
+    let p = &aws.clients.personalize;
+    let out = aws
+        .call("CreateSolutionVersion", || {
+            p.create_solution_version()
+                .solution_arn(solution)
+                .training_mode(TrainingMode::Full)
+                .set_tags(Some(tags.clone()))
+                .send()
+        })
+        .await?;
+    let arn = out.solution_version_arn().unwrap_or_default().to_owned();
+    wait_active(aws, Thing::SolutionVersion, &arn).await?;
+    Ok(arn)
+}
+
+fn attrs_of(arn: &str, name: &str, version: String) -> Attrs {
+    [
+        ("arn".to_owned(), arn.to_owned()),
+        ("name".to_owned(), name.to_owned()),
+        ("solution_version_arn".to_owned(), version),
+    ]
+    .into()
+}
+
+/// Creates it (without automatic training: the stack trains explicitly), waits until it is
+/// `ACTIVE`, then trains a version and waits for that.
+///
+/// # Errors
+/// An AWS call failed, the group is not known, a same-named solution is not ours, or the
+/// solution or its training failed (with Personalize's reason and a hint).
+pub async fn create(
+    aws: &Aws,
+    r: &Resource,
+    spec: &Solution,
+    refs: &Resolver,
+) -> Result<Attrs, ProviderError> {
+    let group = refs
+        .known(&spec.dataset_group)
+        .map_err(|reference| Aws::unresolved(&reference))?;
+    let tags = personalize_tags(&aws.tags_for(r, &spec.tags))?;
+    let p = &aws.clients.personalize;
+    let config = spec
+        .event_value_threshold_text()
+        .map(|t| SolutionConfig::builder().event_value_threshold(t).build());
+    let mut arn = None;
+    for _ in 0..2 {
+        if let Some(existing) = find_named(aws, spec, refs).await? {
+            match super::dataset_group::status_of(aws, Thing::Solution, &existing).await? {
+                // A replaced solution, or one a destroy left behind, still holds the name.
+                Some((s, _)) if is_unusable(&s) => {
+                    delete_with_campaigns(aws, &existing).await?;
+                }
+                Some(_) => {
+                    // A previous run created it and stopped before it was trained: adopt it if
+                    // it is ours.
+                    if !aws.owns(r, &resource_tags(aws, &existing).await?) {
+                        return Err(ProviderError::new(
+                            "CreateSolution",
+                            "ResourceAlreadyExistsException",
+                            format!("solution {existing} exists without the tags of this stack"),
+                        )
+                        .hint("it is never adopted: delete it or give this solution another name"));
+                    }
+                    arn = Some(existing);
+                    break;
+                }
+                None => {}
+            }
+        }
+        let created = aws
+            .call("CreateSolution", || {
+                p.create_solution()
+                    .name(&spec.name)
+                    .dataset_group_arn(&group)
+                    .recipe_arn(&spec.recipe_arn)
+                    .set_event_type(spec.event_type.clone())
+                    .perform_auto_training(false)
+                    .set_solution_config(config.clone())
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await;
+        match created {
+            Ok(out) => {
+                arn = out.solution_arn().map(str::to_owned);
+                break;
+            }
+            // Created meanwhile: look again.
+            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let Some(arn) = arn else {
+        return Err(ProviderError::new(
+            "CreateSolution",
+            "ResourceAlreadyExistsException",
+            format!("solution {} exists but cannot be found", spec.name),
+        ));
+    };
+    wait_active(aws, Thing::Solution, &arn).await?;
+    let version = ensure_trained(aws, r, spec, &arn).await?;
+    Ok(attrs_of(&arn, &spec.name, version))
+}
+
+/// Updates it: its tags, and a new trained version when none is `ACTIVE`.
+///
+/// # Errors
+/// An AWS call failed, or training failed.
+pub async fn update(
+    aws: &Aws,
+    r: &Resource,
+    spec: &Solution,
+    _refs: &Resolver,
+    observed: &Observed,
+    changes: &[FieldChange],
+) -> Result<Attrs, ProviderError> {
+    retag(aws, &observed.id, changes).await?;
+    let mut attrs = observed.attrs.clone();
+    if changed(changes, "trained") {
+        // A run stopped right after CreateSolution leaves it being created: training has to
+        // wait for it.
+        wait_active(aws, Thing::Solution, &observed.id).await?;
+        let version = ensure_trained(aws, r, spec, &observed.id).await?;
+        attrs.insert("solution_version_arn".into(), version);
+    }
+    Ok(attrs)
+}
+
+/// The campaigns serving a version of `solution`: (ARN, whether this stack owns one).
+async fn campaigns_of(aws: &Aws, solution: &str) -> Result<Vec<(String, bool)>, ProviderError> {
+    let p = &aws.clients.personalize;
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = aws
+            .call("ListCampaigns", || {
+                p.list_campaigns()
+                    .solution_arn(solution)
+                    .set_next_token(token.clone())
+                    .send()
+            })
+            .await?;
+        for arn in out.campaigns().iter().filter_map(|c| c.campaign_arn()) {
+            let ours = resource_tags(aws, arn).await?.get(STACK_TAG) == Some(&aws.stack);
+            found.push((arn.to_owned(), ours));
+        }
+        match out.next_token() {
+            Some(t) => token = Some(t.to_owned()),
+            None => return Ok(found),
+        }
+    }
+}
+
+/// Deletes `solution` after this stack's campaigns serving it (a campaign keeps a solution in
+/// use), waiting for each. A campaign outside the stack is left alone: the solution's
+/// deletion then fails with a hint.
+pub(crate) async fn delete_with_campaigns(aws: &Aws, solution: &str) -> Result<(), ProviderError> {
+    for (campaign, ours) in campaigns_of(aws, solution).await? {
+        if ours {
+            delete_and_wait(aws, Thing::Campaign, &campaign).await?;
+        }
+    }
+    delete_and_wait(aws, Thing::Solution, solution).await
+}
+
+/// Deletes it (after the stack's campaigns serving it, on a replacement) and waits until it
+/// is gone.
+///
+/// # Errors
+/// An AWS call failed, or a campaign outside the stack serves it.
+pub async fn delete(
+    aws: &Aws,
+    _r: &Resource,
+    _spec: &Solution,
+    observed: &Observed,
+) -> Result<(), ProviderError> {
+    delete_with_campaigns(aws, &observed.id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::training_state;
+
+    fn v(arn: &str, status: &str, t: f64) -> (String, String, f64) {
+        (arn.to_owned(), status.to_owned(), t)
+    }
+
+    #[test]
+    fn trained_means_an_active_version_exists() {
+        assert_eq!(training_state(&[]), (None, None));
+        assert_eq!(
+            training_state(&[v("s/2", "CREATE FAILED", 2.0), v("s/1", "ACTIVE", 1.0)]),
+            (Some("s/1".to_owned()), Some("true"))
+        );
+        assert_eq!(
+            training_state(&[v("s/1", "CREATE FAILED", 1.0)]),
+            (None, Some("failed"))
+        );
+        assert_eq!(
+            training_state(&[
+                v("s/2", "CREATE IN_PROGRESS", 2.0),
+                v("s/1", "CREATE FAILED", 1.0)
+            ]),
+            (None, Some("training"))
+        );
+    }
+}
