@@ -1,7 +1,8 @@
 //! The pipeline end to end on the local runtime: `cargo bench -p personalize-stack-local
 //! --bench pipeline`. Prints figures; asserts nothing.
 //!
-//! - sustained throughput from API PUT (500-record batches) to events stored by PutEvents,
+//! - sustained throughput from API PUT (500-record batches) to events stored by PutEvents
+//!   (the drain rate of 100,000 events, and the overall rate including the first poll),
 //!   4-shard stream, the workshop's trigger (batch size 100) and the real forwarder
 //!   (target ≥ 20,000 events/s on this 2-core machine);
 //! - end-to-end latency (API PUT → event stored) at 1,000 events/s with AWS's default 1 s
@@ -70,11 +71,26 @@ async fn main() {
     let deployed = workshop::deploy(&local.endpoint_url(), 4, zip).await;
     let addr = local.addr();
 
-    // 1. Throughput: 40 batches of 500 (20,000 events), 4 clients, until all are stored.
-    let batches: Vec<String> = (0..40).map(|b| batch(&format!("t{b}"))).collect();
+    // 1. Throughput. A warm-up PUT first, so the forwarder's instances are running; then
+    //    200 PUTs of 500 (100,000 events) from 4 clients. "Sustained" is the drain rate between
+    //    the moments 10 % and 90 % of the events were stored (by their `receivedAt`), which
+    //    leaves out the one-off wait for the pollers' next 1 s poll at the start; the overall
+    //    figure (first PUT to last event stored) keeps it in.
+    let (api, key) = (deployed.api_id.clone(), deployed.key.clone());
+    let warm_up = batch("w");
+    tokio::task::spawn_blocking(move || workshop::put_records(addr, &api, Some(&key), &warm_up))
+        .await
+        .unwrap();
+    while count_events(addr, &deployed.tracking_id).await < 500 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let already = 500;
+    let total = 100_000;
+    let batches: Vec<String> = (0..total / 500).map(|b| batch(&format!("t{b}"))).collect();
     let start = Instant::now();
+    let started_at = now_secs();
     let mut clients = Vec::new();
-    for chunk in batches.chunks(10) {
+    for chunk in batches.chunks(batches.len() / 4) {
         let chunk = chunk.to_vec();
         let (api, key) = (deployed.api_id.clone(), deployed.key.clone());
         clients.push(tokio::task::spawn_blocking(move || {
@@ -88,19 +104,33 @@ async fn main() {
         c.await.unwrap();
     }
     let accepted = start.elapsed();
-    let total = 20_000;
-    loop {
-        let n = count_events(addr, &deployed.tracking_id).await;
-        if n >= total || start.elapsed() > Duration::from_secs(300) {
-            let elapsed = start.elapsed();
-            println!(
-                "throughput, API PUT -> stored events (4 shards, 500-record PUTs, batch size 100): {:.0} events/s ({n} events in {elapsed:.2?}; API accepted all in {accepted:.2?} = {:.0} events/s; target >= 20000/s)",
-                n as f64 / elapsed.as_secs_f64(),
-                total as f64 / accepted.as_secs_f64()
-            );
-            break;
-        }
+    while count_events(addr, &deployed.tracking_id).await < already + total
+        && start.elapsed() < Duration::from_secs(600)
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut received: Vec<f64> = all_events(addr, &deployed.tracking_id)
+        .await
+        .iter()
+        .filter(|e| e["event"]["itemId"].as_str().is_some_and(|i| i.starts_with('t')))
+        .filter_map(|e| e["receivedAt"].as_f64())
+        .collect();
+    received.sort_by(f64::total_cmp);
+    if received.len() < 10 {
+        println!("throughput: only {} events arrived", received.len());
+    } else {
+        let at = |q: f64| received[((received.len() - 1) as f64 * q) as usize];
+        let (t10, t90) = (at(0.1), at(0.9));
+        let overall = received[received.len() - 1] - started_at;
+        println!(
+            "throughput, API PUT -> stored events (4 shards, 500-record PUTs, batch size 100): sustained {:.0} events/s (10 %->90 % of {} events in {:.2} s); overall {:.0} events/s (first PUT -> last stored {:.2} s, including the first 1 s poll); API accepted all in {accepted:.2?} = {:.0} events/s; target >= 20000/s",
+            0.8 * received.len() as f64 / (t90 - t10).max(0.001),
+            received.len(),
+            t90 - t10,
+            received.len() as f64 / overall.max(0.001),
+            overall,
+            total as f64 / accepted.as_secs_f64()
+        );
     }
 
     // 2. Latency at 1,000 events/s: two 500-record PUTs per second for 10 s.
