@@ -88,7 +88,7 @@
 //!
 //! `TRACKING_ID` (required; `bootstrap` fails init with a clear message without it),
 //! `DEFAULT_EVENT_TYPE` (optional), `MAX_CONCURRENCY` (PutEvents calls in flight, 1–64,
-//! default 4).
+//! default 16).
 //!
 //! # Logs
 //!

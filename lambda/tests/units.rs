@@ -119,7 +119,7 @@ fn configuration_from_the_environment() {
     let c = config(&[("TRACKING_ID", "abc")]).unwrap();
     assert_eq!(c.tracking_id, "abc");
     assert_eq!(c.default_event_type, None);
-    assert_eq!(c.max_concurrency, 4);
+    assert_eq!(c.max_concurrency, 16);
 
     let c = config(&[
         ("TRACKING_ID", "abc"),
