@@ -13,6 +13,7 @@ use commands::Failure;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    end_quietly_when_stdout_is_closed();
     let cli = Cli::parse();
     if cli.global.fleet.is_none()
         && matches!(
@@ -117,4 +118,25 @@ fn with_runtime<T>(command: impl std::future::Future<Output = Result<T, Failure>
         .build()
         .map_err(|e| Failure::Error(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
     runtime.block_on(command)
+}
+
+/// `personalize-stack schema | head`: once the reader has gone, writing to stdout fails with
+/// EPIPE and `println!` panics. End the way `ls | head` does instead: quietly, with the
+/// status a shell reports for SIGPIPE (128 + 13). Rust ignores SIGPIPE, and restoring the
+/// signal is no option: the embedded local runtime writes to function processes' pipes,
+/// and one that dies must be an error there, not the end of the runtime.
+fn end_quietly_when_stdout_is_closed() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }

@@ -246,3 +246,20 @@ fn validate_makes_no_network_call() {
         assert_eq!(stderr(&isolated), stderr(&normal), "{file}");
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    // The reading end is closed before the command writes anything, so every write fails.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    for args in [&["schema"][..], &["validate"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_personalize-stack"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(writer.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+    }
+}
