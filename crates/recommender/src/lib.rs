@@ -15,6 +15,7 @@
 //! Everything is deterministic: ties are broken by popularity, then item id.
 
 pub mod evaluate;
+pub mod metrics;
 mod model;
 pub mod synthetic;
 

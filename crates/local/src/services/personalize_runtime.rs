@@ -21,7 +21,7 @@ use super::personalize_events;
 use crate::protocol::members::{integer, list, string};
 use crate::protocol::rest::{self, RestRequest, RestResponse};
 use crate::{AwsError, AwsResult};
-use personalize_stack_recommender::{Interaction, Model, Recipe, Scored};
+use personalize_stack_recommender::{Model, Recipe, Scored};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -239,11 +239,7 @@ fn build(ctx: &Ctx<'_>, version: &model::Resource) -> AwsResult<Served> {
     let rows = ctx.store.read(|txn| interactions::load_rows(txn, &key))?;
     let training = rows
         .into_iter()
-        .map(|r| Interaction {
-            user_id: r.user,
-            item_id: r.item,
-            timestamp: r.timestamp,
-        })
+        .map(interactions::Row::into_interaction)
         .collect();
     Ok(Served {
         model: Model::train(recipe, training),

@@ -29,6 +29,17 @@ pub(crate) struct Row {
     pub event_value: Option<f64>,
 }
 
+impl Row {
+    /// The interaction the recommender learns from.
+    pub fn into_interaction(self) -> personalize_stack_recommender::Interaction {
+        personalize_stack_recommender::Interaction {
+            user_id: self.user,
+            item_id: self.item,
+            timestamp: self.timestamp,
+        }
+    }
+}
+
 /// Which rows a solution trains on.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Filter {

@@ -61,6 +61,7 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &Value) -> AwsResult<Value> {
         "CreateSolutionVersion" => versions::create(ctx, input),
         "DescribeSolutionVersion" => versions::describe(ctx, input),
         "ListSolutionVersions" => versions::list(ctx, input),
+        "GetSolutionMetrics" => versions::metrics(ctx, input),
         "CreateCampaign" => campaigns::create(ctx, input),
         "DescribeCampaign" => campaigns::describe(ctx, input),
         "ListCampaigns" => campaigns::list(ctx, input),
