@@ -770,3 +770,118 @@ async fn solution_metrics_score_held_out_users_with_personalizes_names() {
         Some("ResourceNotFoundException")
     );
 }
+
+/// DeleteSolution looks at what campaigns serve now: after UpdateCampaign moved a campaign to
+/// solution B, solution A can go and B cannot. And a dataset group deleted and created again
+/// under the same name starts empty: the old group's events do not train the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solutions_in_use_follow_campaign_updates_and_a_recreated_group_starts_empty() {
+    let local = start(Profile::instant(), 1000, None).await;
+    let config = common::sdk(&local, common::ACCOUNT);
+    let p = Client::new(&config);
+    let code = |e: aws_sdk_personalize::error::SdkError<_, _>| {
+        aws_sdk_personalize::error::ProvideErrorMetadata::code(&e)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+
+    let (group, dataset) = group_with_dataset(&p, "moving").await;
+    let location = example_csv().display().to_string();
+    assert_eq!(import(&p, &dataset, "history", &location).await.0, "ACTIVE");
+    let (a, _, _) = train(&p, &group, "solution-a", "aws-user-personalization", None).await;
+    let (b, _, _) = train(&p, &group, "solution-b", "aws-popularity-count", None).await;
+    let campaign_arn = campaign(&p, "moving", &a).await;
+    p.update_campaign()
+        .campaign_arn(&campaign_arn)
+        .solution_version_arn(&b)
+        .send()
+        .await
+        .unwrap();
+    let solution_of = |version: &str| version.rsplit_once('/').unwrap().0.to_owned();
+    let err = p
+        .delete_solution()
+        .solution_arn(solution_of(&b))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), "ResourceInUseException");
+    p.delete_solution()
+        .solution_arn(solution_of(&a))
+        .send()
+        .await
+        .unwrap();
+
+    // 1,000 events of 25 users through PutEvents into a group of its own, then everything
+    // of that group deleted and the group created again.
+    let (group, dataset) = group_with_dataset(&p, "again").await;
+    let tracker = p
+        .create_event_tracker()
+        .name("again")
+        .dataset_group_arn(&group)
+        .send()
+        .await
+        .unwrap();
+    let events = aws_sdk_personalizeevents::Client::new(&config);
+    for call in 0..100 {
+        let list = (0..10)
+            .map(|n| {
+                aws_sdk_personalizeevents::types::Event::builder()
+                    .event_type("click")
+                    .item_id(format!("item-{}", (call * 10 + n) % 40))
+                    .sent_at(aws_sdk_personalizeevents::primitives::DateTime::from_secs(
+                        1_700_000_000 + call * 10 + n,
+                    ))
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        events
+            .put_events()
+            .tracking_id(tracker.tracking_id().unwrap())
+            .user_id(format!("user-{}", call % 25))
+            .session_id(format!("session-{call}"))
+            .set_event_list(Some(list))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (_, status, reason) = train(&p, &group, "from-events", "aws-user-personalization", None).await;
+    assert_eq!(status, "ACTIVE", "{reason:?}");
+    let solutions = p.list_solutions().dataset_group_arn(&group).send().await.unwrap();
+    for s in solutions.solutions() {
+        p.delete_solution()
+            .solution_arn(s.solution_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    p.delete_event_tracker()
+        .event_tracker_arn(tracker.event_tracker_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    p.delete_dataset().dataset_arn(&dataset).send().await.unwrap();
+    p.delete_dataset_group()
+        .dataset_group_arn(&group)
+        .send()
+        .await
+        .unwrap();
+
+    let recreated = p.create_dataset_group().name("again").send().await.unwrap();
+    assert_eq!(recreated.dataset_group_arn(), Some(group.as_str()));
+    let schema = p.list_schemas().send().await.unwrap().schemas()[0]
+        .schema_arn()
+        .unwrap()
+        .to_owned();
+    p.create_dataset()
+        .name("again-interactions")
+        .dataset_group_arn(&group)
+        .dataset_type("Interactions")
+        .schema_arn(schema)
+        .send()
+        .await
+        .unwrap();
+    let (_, status, reason) = train(&p, &group, "again-empty", "aws-user-personalization", None).await;
+    assert_eq!(status, "CREATE FAILED");
+    assert!(reason.unwrap().contains("0 interactions"));
+}

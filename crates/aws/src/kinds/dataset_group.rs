@@ -109,9 +109,11 @@ pub(crate) fn is_deleting(status: &str) -> bool {
     status.starts_with("DELETE")
 }
 
-/// Whether a status makes the resource unusable for good: it has to be replaced.
+/// Whether a status makes the resource unusable for good: it has to be replaced. A solution
+/// version whose training was stopped (`CREATE STOPPING`, `CREATE STOPPED`) never becomes
+/// `ACTIVE` either.
 pub(crate) fn is_unusable(status: &str) -> bool {
-    is_deleting(status) || status == CREATE_FAILED
+    is_deleting(status) || status == CREATE_FAILED || status.starts_with("CREATE STOP")
 }
 
 /// The status of `arn` and why it failed, if it did; `None` when it does not exist.

@@ -515,5 +515,9 @@ mod tests {
             ]),
             (None, Some("training"))
         );
+        // Training stopped by hand (StopSolutionVersionCreation) will not finish: train again.
+        for stopped in ["CREATE STOPPING", "CREATE STOPPED"] {
+            assert_eq!(training_state(&[v("s/1", stopped, 1.0)]), (None, Some("failed")));
+        }
     }
 }

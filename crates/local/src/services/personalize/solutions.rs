@@ -178,7 +178,8 @@ pub(super) fn list(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
 }
 
 /// DeleteSolution: refused while it is being created or deleted, or while a campaign serves
-/// one of its versions; its versions (and their training data) go with it.
+/// one of its versions (or is being updated to one); its versions (and their training data)
+/// go with it.
 pub(super) fn delete(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     let arn = solution_arn(input, true)?.unwrap_or_default();
     ctx.store.write(|txn| {
@@ -190,8 +191,13 @@ pub(super) fn delete(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
         }
         let prefix = format!("{arn}/");
         let serving = model::all(txn, ctx, Kind::Campaign)?.into_iter().find(|c| {
-            let update = c.update.as_ref().map(|u| u.solution_version_arn.as_str());
-            [c.solution_version_arn.as_deref(), update]
+            // What it serves now (a finished update included) and what a pending update will.
+            let pending = c
+                .update
+                .as_ref()
+                .filter(|u| ctx.now_ms < u.ready_at_ms)
+                .map(|u| u.solution_version_arn.clone());
+            [Some(super::campaigns::serving(c, ctx.now_ms).solution_version_arn), pending]
                 .into_iter()
                 .flatten()
                 .any(|v| v.starts_with(&prefix))

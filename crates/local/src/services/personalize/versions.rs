@@ -134,10 +134,18 @@ fn training_rows(
         .collect();
     let upto = personalize_events::next_event_seq(txn, ctx.account(), ctx.region(), &group)?;
     let events = personalize_events::events_from(txn, ctx.account(), ctx.region(), &group, 0)?;
+    // Events are kept by group ARN: those of an earlier group of the same name (deleted,
+    // then created again) are not this group's data.
+    let group_created_ms = model::load(txn, ctx, Kind::DatasetGroup, &group)?.created_ms;
+    let received_ms = |doc: &Value| {
+        doc.get("receivedAt")
+            .and_then(Value::as_f64)
+            .map_or(0.0, |s| (s * 1000.0).round())
+    };
     rows.extend(
         events
             .iter()
-            .filter(|(seq, _)| *seq < upto)
+            .filter(|(seq, doc)| *seq < upto && received_ms(doc) >= group_created_ms as f64)
             .filter_map(|(_, doc)| interactions::row_of_event(doc))
             .filter(|r| filter.keeps(r)),
     );
