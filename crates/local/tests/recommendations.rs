@@ -182,6 +182,11 @@ async fn recommend(
         .collect()
 }
 
+/// The AWS error code of a failed call.
+fn code(e: impl aws_sdk_personalize::error::ProvideErrorMetadata) -> String {
+    e.code().map(str::to_owned).unwrap_or_default()
+}
+
 /// How many of `items` are topic-a items (the ones the seed's items co-occur with).
 fn topic_a(items: &[String]) -> usize {
     items.iter().filter(|i| i.starts_with("item-a")).count()
@@ -779,11 +784,6 @@ async fn solutions_in_use_follow_campaign_updates_and_a_recreated_group_starts_e
     let local = start(Profile::instant(), 1000, None).await;
     let config = common::sdk(&local, common::ACCOUNT);
     let p = Client::new(&config);
-    let code = |e: aws_sdk_personalize::error::SdkError<_, _>| {
-        aws_sdk_personalize::error::ProvideErrorMetadata::code(&e)
-            .map(str::to_owned)
-            .unwrap_or_default()
-    };
 
     let (group, dataset) = group_with_dataset(&p, "moving").await;
     let location = example_csv().display().to_string();
@@ -884,4 +884,71 @@ async fn solutions_in_use_follow_campaign_updates_and_a_recreated_group_starts_e
     let (_, status, reason) = train(&p, &group, "again-empty", "aws-user-personalization", None).await;
     assert_eq!(status, "CREATE FAILED");
     assert!(reason.unwrap().contains("0 interactions"));
+}
+
+/// StopSolutionVersionCreation, and DeleteSolution refused while a version trains, as AWS
+/// does: a stopped version is `CREATE STOPPED` for good and serves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_training_version_blocks_deletion_until_stopped() {
+    let profile = Profile {
+        solution_version_ready_ms: 600_000,
+        ..Profile::instant()
+    };
+    let local = start(profile, 1000, None).await;
+    let config = common::sdk(&local, common::ACCOUNT);
+    let p = Client::new(&config);
+    let (group, dataset) = group_with_dataset(&p, "stopping").await;
+    let location = example_csv().display().to_string();
+    assert_eq!(import(&p, &dataset, "history", &location).await.0, "ACTIVE");
+    let (version, status, _) = train(&p, &group, "slow", "aws-user-personalization", None).await;
+    assert_eq!(status, "CREATE PENDING");
+    let solution = version.rsplit_once('/').unwrap().0.to_owned();
+
+    let err = p
+        .delete_solution()
+        .solution_arn(&solution)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), "ResourceInUseException");
+    let err = p
+        .get_solution_metrics()
+        .solution_version_arn(&version)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), "ResourceInUseException");
+
+    p.stop_solution_version_creation()
+        .solution_version_arn(&version)
+        .send()
+        .await
+        .unwrap();
+    let described = p
+        .describe_solution_version()
+        .solution_version_arn(&version)
+        .send()
+        .await
+        .unwrap()
+        .solution_version
+        .unwrap();
+    assert_eq!(described.status(), Some("CREATE STOPPED"));
+    // Only a version still training can be stopped; a stopped one serves no campaign.
+    let err = p
+        .stop_solution_version_creation()
+        .solution_version_arn(&version)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), "ResourceInUseException");
+    let err = p
+        .create_campaign()
+        .name("stopped")
+        .solution_version_arn(&version)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), "ResourceInUseException");
+
+    p.delete_solution().solution_arn(&solution).send().await.unwrap();
 }

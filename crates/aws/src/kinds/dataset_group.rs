@@ -244,6 +244,12 @@ pub(crate) async fn wait_active(aws: &Aws, thing: Thing, arn: &str) -> Result<()
                 format!("{} {arn} is being deleted ({s})", thing.noun()),
             )
             .hint("run again once it is gone")),
+            Some((s, _)) if s.starts_with("CREATE STOP") => Err(ProviderError::new(
+                "wait",
+                "CreateStopped",
+                format!("{} {arn} was stopped before it was ready ({s})", thing.noun()),
+            )
+            .hint("run again to train a new version")),
             Some(_) => Ok(None),
         }
     })

@@ -12,8 +12,10 @@
 //! Found among its dataset group's solutions by this resource's tags (so a renamed solution
 //! is replaced, not left behind), else by name (solution names are unique in a region: the
 //! ARN is `solution/<name>`). Deleting removes the stack's campaigns that
-//! serve one of its versions first (a replacement: their own step creates them again), then
-//! the solution, waiting until it is gone; its versions go with it.
+//! serve one of its versions first (a replacement: their own step creates them again), and
+//! stops its versions still training (Personalize refuses to delete a solution while one
+//! trains: training can take hours), then deletes the solution, waiting until it is gone;
+//! its versions go with it.
 
 use super::common::{changed, put_tag_fields};
 use super::dataset_group::{
@@ -472,7 +474,59 @@ pub(crate) async fn delete_with_campaigns(aws: &Aws, solution: &str) -> Result<(
             delete_and_wait(aws, Thing::Campaign, &campaign).await?;
         }
     }
+    stop_training(aws, solution).await?;
     delete_and_wait(aws, Thing::Solution, solution).await
+}
+
+/// Whether a version's status means it is still being created or stopped.
+fn still_training(status: &str) -> bool {
+    matches!(
+        status,
+        "CREATE PENDING" | "CREATE IN_PROGRESS" | "CREATE STOPPING"
+    )
+}
+
+/// Stops the versions of `solution` still training and waits until none is.
+async fn stop_training(aws: &Aws, solution: &str) -> Result<(), ProviderError> {
+    let p = &aws.clients.personalize;
+    let Some(since) = created_at_if_exists(aws, solution).await? else {
+        return Ok(());
+    };
+    for (version, status, _) in versions(aws, solution, since).await? {
+        if status == "CREATE STOPPING" || !still_training(&status) {
+            continue;
+        }
+        let stopped = aws
+            .call("StopSolutionVersionCreation", || {
+                p.stop_solution_version_creation()
+                    .solution_version_arn(&version)
+                    .send()
+            })
+            .await;
+        match stopped {
+            Ok(_) => {}
+            // It finished, failed or went meanwhile: nothing left to stop.
+            Err(e) if e.code == "ResourceInUseException" || e.code == "ResourceNotFoundException" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    aws.wait_for(&format!("training of solution {solution} stopped"), || async {
+        let training = versions(aws, solution, since)
+            .await?
+            .iter()
+            .any(|(_, status, _)| still_training(status));
+        Ok((!training).then_some(()))
+    })
+    .await
+}
+
+/// [`created_at`], or `None` when the solution is gone.
+async fn created_at_if_exists(aws: &Aws, solution: &str) -> Result<Option<f64>, ProviderError> {
+    match created_at(aws, solution).await {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.code == "ResourceNotFoundException" => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Deletes it (after the stack's campaigns serving it, on a replacement) and waits until it

@@ -62,6 +62,7 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &Value) -> AwsResult<Value> {
         "DescribeSolutionVersion" => versions::describe(ctx, input),
         "ListSolutionVersions" => versions::list(ctx, input),
         "GetSolutionMetrics" => versions::metrics(ctx, input),
+        "StopSolutionVersionCreation" => versions::stop(ctx, input),
         "CreateCampaign" => campaigns::create(ctx, input),
         "DescribeCampaign" => campaigns::describe(ctx, input),
         "ListCampaigns" => campaigns::list(ctx, input),

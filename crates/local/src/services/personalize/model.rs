@@ -94,6 +94,10 @@ pub(crate) const DELETE_PENDING: &str = "DELETE PENDING";
 pub(crate) const DELETE_IN_PROGRESS: &str = "DELETE IN_PROGRESS";
 /// See [`ACTIVE`]: creation finished with a `failureReason`.
 pub(crate) const CREATE_FAILED: &str = "CREATE FAILED";
+/// See [`ACTIVE`]: a solution version whose training is being stopped.
+pub(crate) const CREATE_STOPPING: &str = "CREATE STOPPING";
+/// See [`ACTIVE`]: a solution version whose training was stopped; it never becomes `ACTIVE`.
+pub(crate) const CREATE_STOPPED: &str = "CREATE STOPPED";
 
 /// A stored resource; members that only some kinds have are optional.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,6 +113,10 @@ pub(crate) struct Resource {
     /// When deletion started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_started_ms: Option<u64>,
+    /// Solution version: when StopSolutionVersionCreation was called (`ready_at_ms` is then
+    /// when stopping ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_ms: Option<u64>,
     /// When it disappears.
     #[serde(rename = "_gone_at_ms", default, skip_serializing_if = "Option::is_none")]
     pub gone_at_ms: Option<u64>,
@@ -215,6 +223,7 @@ impl Resource {
             created_ms: now_ms,
             ready_at_ms,
             delete_started_ms: None,
+            stopped_ms: None,
             gone_at_ms: None,
             tags: Vec::new(),
             schema: None,
@@ -258,6 +267,13 @@ impl Resource {
                 DELETE_IN_PROGRESS
             };
         }
+        if self.stopped_ms.is_some() {
+            return if now_ms >= self.ready_at_ms {
+                CREATE_STOPPED
+            } else {
+                CREATE_STOPPING
+            };
+        }
         if now_ms >= self.ready_at_ms {
             if self.failure_reason.is_some() {
                 CREATE_FAILED
@@ -276,6 +292,13 @@ impl Resource {
         if let (Some(start), Some(gone)) = (self.delete_started_ms, self.gone_at_ms) {
             let mid = midpoint(start, gone);
             return if now_ms >= mid { mid } else { start };
+        }
+        if let Some(stopped) = self.stopped_ms {
+            return if now_ms >= self.ready_at_ms {
+                self.ready_at_ms
+            } else {
+                stopped
+            };
         }
         let mid = midpoint(self.created_ms, self.ready_at_ms);
         if now_ms >= self.ready_at_ms {

@@ -177,9 +177,9 @@ pub(super) fn list(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     Ok(list_response("solutions", items, next))
 }
 
-/// DeleteSolution: refused while it is being created or deleted, or while a campaign serves
-/// one of its versions (or is being updated to one); its versions (and their training data)
-/// go with it.
+/// DeleteSolution: refused while it is being created or deleted, while one of its versions is
+/// training or stopping, or while a campaign serves one of its versions (or is being updated
+/// to one); its versions (and their training data) go with it.
 pub(super) fn delete(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     let arn = solution_arn(input, true)?.unwrap_or_default();
     ctx.store.write(|txn| {
@@ -188,6 +188,20 @@ pub(super) fn delete(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
         let status = solution.status(Kind::Solution, ctx.now_ms);
         if status != model::ACTIVE {
             return Err(model::in_use(Kind::Solution, &arn, status));
+        }
+        // AWS: a solution can't be deleted while a version is CREATE PENDING or IN PROGRESS.
+        if let Some(training) = versions::of_solution(txn, ctx, &arn)?
+            .into_iter()
+            .find(|v| v.ready_at_ms > ctx.now_ms)
+        {
+            let status = training.status(Kind::SolutionVersion, ctx.now_ms);
+            return Err(AwsError::new(
+                "ResourceInUseException",
+                format!(
+                    "Solution {arn} has a solution version in {status} state ({}); wait for it, or stop it with StopSolutionVersionCreation, before deleting the solution.",
+                    training.arn
+                ),
+            ));
         }
         let prefix = format!("{arn}/");
         let serving = model::all(txn, ctx, Kind::Campaign)?.into_iter().find(|c| {

@@ -1,5 +1,5 @@
 //! Solution versions: CreateSolutionVersion (training), DescribeSolutionVersion,
-//! ListSolutionVersions, GetSolutionMetrics.
+//! ListSolutionVersions, StopSolutionVersionCreation, GetSolutionMetrics.
 //!
 //! Training takes the dataset group's interactions as they are when the call is made: the
 //! rows of the interactions dataset's finished import jobs and every event PutEvents has
@@ -245,6 +245,29 @@ pub(super) fn describe(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
         .store
         .read(|txn| model::load(txn, ctx, Kind::SolutionVersion, &arn))?;
     Ok(json!({ "solutionVersion": describe_shape(ctx, &version) }))
+}
+
+/// StopSolutionVersionCreation: a version still training (`CREATE PENDING`, `CREATE
+/// IN_PROGRESS`) goes `CREATE STOPPING`, then `CREATE STOPPED` (after the profile's Personalize
+/// deletion delay); it never becomes `ACTIVE`.
+pub(super) fn stop(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
+    let arn = version_arn(input)?;
+    ctx.store.write(|txn| {
+        let mut version = model::load(txn, ctx, Kind::SolutionVersion, &arn)?;
+        let status = version.status(Kind::SolutionVersion, ctx.now_ms);
+        if status != model::CREATE_PENDING && status != model::CREATE_IN_PROGRESS {
+            return Err(AwsError::new(
+                "ResourceInUseException",
+                format!(
+                    "Solution version {arn} is in {status} state; only a version in CREATE PENDING or CREATE IN_PROGRESS can be stopped."
+                ),
+            ));
+        }
+        version.stopped_ms = Some(ctx.now_ms);
+        version.ready_at_ms = ctx.after(ctx.config.profile.personalize_delete_ms);
+        model::save(txn, ctx, Kind::SolutionVersion, &version)
+    })?;
+    Ok(json!({}))
 }
 
 /// GetSolutionMetrics of an `ACTIVE` version: Personalize's offline metrics, computed from the
