@@ -3,7 +3,7 @@
 
 use crate::{Interaction, Params, Recipe, Scored};
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Items are numbered; a session is a run of one user's interactions without a long pause.
 type ItemId = u32;
@@ -14,6 +14,45 @@ type SessionId = u32;
 struct Session {
     user: u32,
     items: Vec<ItemId>,
+    /// The same items as a set, once the session is long: keeps adding an item O(1), so one
+    /// user with a huge session (say, a history imported with a constant timestamp) does not
+    /// make training quadratic.
+    index: Option<HashSet<ItemId>>,
+}
+
+/// From this many items on, a session keeps [`Session::index`].
+const SESSION_INDEX_FROM: usize = 32;
+
+impl Session {
+    fn new(user: u32) -> Session {
+        Session {
+            user,
+            items: Vec::new(),
+            index: None,
+        }
+    }
+
+    /// Adds `item` unless the session has it; whether it was added.
+    fn insert(&mut self, item: ItemId) -> bool {
+        let present = match &self.index {
+            Some(set) => set.contains(&item),
+            None => self.items.contains(&item),
+        };
+        if present {
+            return false;
+        }
+        self.items.push(item);
+        match &mut self.index {
+            Some(set) => {
+                set.insert(item);
+            }
+            None if self.items.len() >= SESSION_INDEX_FROM => {
+                self.index = Some(self.items.iter().copied().collect());
+            }
+            None => {}
+        }
+        true
+    }
 }
 
 /// What the model knows of one user.
@@ -159,10 +198,7 @@ impl Model {
             (true, Some(&s)) => s,
             _ => {
                 let s = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
-                self.sessions.push(Session {
-                    user: u,
-                    items: Vec::new(),
-                });
+                self.sessions.push(Session::new(u));
                 user.sessions.push(s);
                 s
             }
@@ -171,9 +207,7 @@ impl Model {
         user.recent.push(item);
         let overflow = user.recent.len().saturating_sub(self.params.query_len);
         user.recent.drain(..overflow);
-        let items = &mut self.sessions[session as usize].items;
-        if !items.contains(&item) {
-            items.push(item);
+        if self.sessions[session as usize].insert(item) {
             self.postings[item as usize].push(session);
         }
     }

@@ -154,3 +154,26 @@ fn v_sknn_beats_popularity_on_a_seeded_synthetic_dataset() {
     );
     assert!(knn.mrr > popularity.mrr * 2.0, "{knn:?} vs {popularity:?}");
 }
+
+#[test]
+fn an_item_repeated_in_a_long_session_counts_once() {
+    // Two users with one long session each (all at the same time, as a history imported with
+    // a constant timestamp would be): 100 distinct items, each seen twice by the first user.
+    let items: Vec<String> = (0..100).map(|i| format!("i{i:03}")).collect();
+    let mut once = Vec::new();
+    let mut twice = Vec::new();
+    for (user, data) in [("u1", &items[..]), ("u2", &items[50..])] {
+        for item in data {
+            once.push(at(user, item, 1_000));
+            twice.push(at(user, item, 1_000));
+            if user == "u1" {
+                twice.push(at(user, item, 1_000));
+            }
+        }
+    }
+    let a = Model::train(Recipe::Sims, once);
+    let b = Model::train(Recipe::Sims, twice);
+    for item in ["i000", "i049", "i050", "i099"] {
+        assert_eq!(a.similar_items(item, 20), b.similar_items(item, 20), "{item}");
+    }
+}
