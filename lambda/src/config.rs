@@ -8,7 +8,7 @@ use std::time::Duration;
 /// A 100-record Kinesis batch usually holds a dozen or more (user, session) groups, each one
 /// call; with 4 in flight an invocation waited for three or more rounds of calls, and the
 /// shard's next batch waited for it (the local pipeline bench drained 18,700–20,400 events/s
-/// with 4, 22,700 with 8, 23,700–26,500 with 16, and no more with 32). 16 calls of about
+/// with 4, 22,700 with 8, 21,400–26,500 with 16, and no more with 32). 16 calls of about
 /// 20 ms each stay under PutEvents' default 1,000 requests/s per dataset group for a
 /// one-shard stream; with more shards, throttling is retried with backoff, or set a lower
 /// `MAX_CONCURRENCY`.
