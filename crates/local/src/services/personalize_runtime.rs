@@ -230,17 +230,7 @@ impl Models {
 
 /// Trains the model of `version` from the rows it stored.
 fn build(ctx: &Ctx<'_>, version: &model::Resource) -> AwsResult<Served> {
-    let recipe = version
-        .recipe_arn
-        .as_deref()
-        .and_then(Recipe::from_arn)
-        .ok_or_else(|| AwsError::internal(format!("solution version {} has no known recipe", version.arn)))?;
-    let key = interactions::training_blob_key(ctx.account(), ctx.region(), &version.arn);
-    let rows = ctx.store.read(|txn| interactions::load_rows(txn, &key))?;
-    let training = rows
-        .into_iter()
-        .map(interactions::Row::into_interaction)
-        .collect();
+    let (recipe, training) = versions::training_set(ctx, version)?;
     Ok(Served {
         model: Model::train(recipe, training),
         created_ms: version.created_ms,

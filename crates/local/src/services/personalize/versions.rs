@@ -276,23 +276,38 @@ pub(super) fn stop(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
 /// interactions trains in tens of milliseconds.
 pub(super) fn metrics(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     let arn = version_arn(input)?;
-    let (version, rows) = ctx.store.read(|txn| {
-        let version = model::load(txn, ctx, Kind::SolutionVersion, &arn)?;
-        let key = interactions::training_blob_key(ctx.account(), ctx.region(), &arn);
-        Ok::<_, AwsError>((version, interactions::load_rows(txn, &key)?))
-    })?;
+    let version = ctx
+        .store
+        .read(|txn| model::load(txn, ctx, Kind::SolutionVersion, &arn))?;
     let status = version.status(Kind::SolutionVersion, ctx.now_ms);
     if status != model::ACTIVE {
         return Err(model::in_use(Kind::SolutionVersion, &arn, status));
     }
+    let (recipe, interactions) = training_set(ctx, &version)?;
+    let metrics = personalize_stack_recommender::metrics::solution_metrics(recipe, &interactions);
+    Ok(json!({ "solutionVersionArn": arn, "metrics": metrics }))
+}
+
+/// What `version` trained on: its recipe and the interactions stored with it (the model
+/// personalize-runtime serves and the metrics are both built from these).
+///
+/// # Errors
+/// Storage failure, or a version without a known recipe.
+pub(crate) fn training_set(
+    ctx: &Ctx<'_>,
+    version: &Resource,
+) -> AwsResult<(
+    personalize_stack_recommender::Recipe,
+    Vec<personalize_stack_recommender::Interaction>,
+)> {
     let recipe = version
         .recipe_arn
         .as_deref()
         .and_then(personalize_stack_recommender::Recipe::from_arn)
-        .ok_or_else(|| AwsError::internal(format!("solution version {arn} has no known recipe")))?;
-    let interactions: Vec<_> = rows.into_iter().map(Row::into_interaction).collect();
-    let metrics = personalize_stack_recommender::metrics::solution_metrics(recipe, &interactions);
-    Ok(json!({ "solutionVersionArn": arn, "metrics": metrics }))
+        .ok_or_else(|| AwsError::internal(format!("solution version {} has no known recipe", version.arn)))?;
+    let key = interactions::training_blob_key(ctx.account(), ctx.region(), &version.arn);
+    let rows = ctx.store.read(|txn| interactions::load_rows(txn, &key))?;
+    Ok((recipe, rows.into_iter().map(Row::into_interaction).collect()))
 }
 
 /// ListSolutionVersions, optionally of one solution (which must exist).
