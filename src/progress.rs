@@ -80,3 +80,107 @@ impl Progress for Lines {
         );
     }
 }
+
+/// What `up` and `plan` show while a Lambda function's crate is built (a minute or more on a
+/// fresh machine): on a terminal, a spinner with the step, the elapsed time and Cargo's latest
+/// status line; elsewhere, one line when it starts and one when it ends. Cargo's "Blocking
+/// waiting for file lock" lines are passed through either way: without them a build waiting
+/// for another Cargo looks hung.
+#[derive(Debug)]
+pub struct BuildLine {
+    quiet: bool,
+    spinner: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl BuildLine {
+    /// Progress on stderr; nothing under `--quiet`.
+    pub fn new(quiet: bool) -> BuildLine {
+        BuildLine {
+            quiet,
+            spinner: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn spinner(&self) -> Option<ProgressBar> {
+        self.spinner.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// Whether Cargo's status `line` says the build is waiting on another Cargo.
+fn is_blocking(line: &str) -> bool {
+    line.starts_with("Blocking")
+}
+
+/// Cargo's status lines worth showing beside the spinner (`Compiling serde v1.0.219`).
+fn is_status(line: &str) -> bool {
+    [
+        "Compiling",
+        "Downloading",
+        "Downloaded",
+        "Updating",
+        "Locking",
+        "Building",
+    ]
+    .iter()
+    .any(|word| line.starts_with(word))
+}
+
+impl personalize_stack_aws::package::BuildProgress for BuildLine {
+    fn started(&self, what: &str) {
+        if self.quiet {
+            return;
+        }
+        if !std::io::stderr().is_terminal() {
+            eprintln!("Building {what} ...");
+            return;
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} Building {prefix} {elapsed:>4}  {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(what.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        if let Ok(mut spinner) = self.spinner.lock() {
+            *spinner = Some(bar);
+        }
+    }
+
+    fn output(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
+        match self.spinner() {
+            Some(bar) if is_blocking(line) => bar.println(format!("  {line}")),
+            Some(bar) if is_status(line) => bar.set_message(line.to_owned()),
+            None if is_blocking(line) => eprintln!("  {line}"),
+            _ => {}
+        }
+    }
+
+    fn finished(
+        &self,
+        what: &str,
+        outcome: Result<
+            &personalize_stack_aws::package::Package,
+            &personalize_stack_core::engine::ProviderError,
+        >,
+        elapsed: Duration,
+    ) {
+        if self.quiet {
+            return;
+        }
+        if let Some(bar) = self.spinner.lock().ok().and_then(|mut s| s.take()) {
+            bar.finish_and_clear();
+        }
+        match outcome {
+            Ok(package) => eprintln!(
+                "Built {what} in {:.1}s: {}",
+                elapsed.as_secs_f64(),
+                package.summary()
+            ),
+            // The error itself is printed by the command that needed the build.
+            Err(_) => eprintln!("Building {what} failed after {:.1}s", elapsed.as_secs_f64()),
+        }
+    }
+}

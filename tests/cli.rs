@@ -90,6 +90,26 @@ fn validate_reports_every_mistake_with_its_position() {
     assert!(stdout(&out).is_empty());
 }
 
+/// An unknown top-level key used to stop the check there and hide every other problem.
+#[test]
+fn an_unknown_top_level_key_is_reported_with_the_other_mistakes() {
+    let f = "tests/fixtures/three-mistakes.yaml";
+    let out = run(&["validate", "-f", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for expected in [
+        format!("error: {f}:23:1: unknown field `colour`, expected one of `stack`, `region`"),
+        format!(
+            "error: {f}:37:13: Kinesis stream name `PutEvent datastream` has characters AWS does not allow"
+        ),
+        format!("error: {f}:64:22: unknown resource `trackr` in `${{trackr.tracking_id}}`"),
+        "hint: did you mean `tracker`?".to_owned(),
+        "error: 3 problems found in".to_owned(),
+    ] {
+        assert!(err.contains(&expected), "missing `{expected}` in:\n{err}");
+    }
+}
+
 #[test]
 fn validate_json_reports_problems_on_stdout() {
     let out = run(&[

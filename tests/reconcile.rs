@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use support::{Server, Workdir, api_of, common, outputs, server_addr, text};
 
@@ -52,6 +53,35 @@ fn up_converges_from_nothing_and_a_second_plan_only_reads() {
     assert!(
         stdout.contains("All hops passed."),
         "up ends with the injection test:\n{stdout}"
+    );
+    // Off a terminal the function's build is one line when it starts and one when it ends,
+    // and the plan gives the bundle's size.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lambda = Path::new(env!("CARGO_MANIFEST_DIR")).join("lambda");
+    let building = format!(
+        "Building {} (cargo build --profile release-lambda) ...",
+        lambda.display()
+    );
+    assert!(stderr.contains(&building), "{stderr}");
+    let built = stderr
+        .lines()
+        .find(|l| l.starts_with(&format!("Built {}", lambda.display())))
+        .unwrap_or_else(|| panic!("no `Built` line in:\n{stderr}"));
+    let bundle = &built[built.find("bundle: ").unwrap()..];
+    assert!(
+        stderr.contains(&format!(
+            "+ create lambda_function forwarder (PutEvent-Function)\n      {bundle}\n"
+        )),
+        "the plan shows `{bundle}`:\n{stderr}"
+    );
+    // The embedded runtime stops with `up`: its URLs would not answer afterwards.
+    assert!(
+        stderr.contains("note: the URLs above are served by the local runtime this command started"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: keep one serving with `personalize-stack local` in another terminal"),
+        "{stderr}"
     );
 
     let again = w.run(&["plan", "--detailed-exitcode"]);

@@ -112,5 +112,13 @@ pub async fn run(global: &GlobalArgs, show_secrets: bool) -> Result<(), Failure>
         )));
     }
     print(global, &collect(&connected.stack, &attrs), show_secrets);
+    say_embedded(global, &connected);
     Ok(())
+}
+
+/// After outputs: the note that an embedded runtime's URLs stop answering with the command.
+pub fn say_embedded(global: &GlobalArgs, connected: &target::Connected) {
+    if let Some(note) = connected.embedded_note(global).filter(|_| !global.quiet) {
+        eprintln!("{note}");
+    }
 }

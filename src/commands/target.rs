@@ -28,7 +28,24 @@ pub struct Connected {
     pub description: String,
     /// The embedded runtime, when `--local` started one: held so it serves until the
     /// command ends.
-    pub _embedded: Option<personalize_stack_local::Running>,
+    pub embedded: Option<personalize_stack_local::Running>,
+}
+
+impl Connected {
+    /// What to say after printing outputs when they point at the runtime embedded in this
+    /// command: it stops when the command ends, so its URLs stop answering.
+    pub fn embedded_note(&self, global: &GlobalArgs) -> Option<String> {
+        let running = self.embedded.as_ref()?;
+        let file = if global.file == Path::new("stack.yaml") {
+            String::new()
+        } else {
+            format!(" -f {}", global.file.display())
+        };
+        Some(format!(
+            "note: the URLs above are served by the local runtime this command started ({}), which stops when it ends.\n  hint: keep one serving with `personalize-stack{file} local` in another terminal: every `--local` command then uses it, and `personalize-stack{file} outputs --local` prints its URLs",
+            running.endpoint_url()
+        ))
+    }
 }
 
 /// Where the calls go, resolved once per command (a fleet shares it across accounts).
@@ -112,7 +129,7 @@ pub async fn connect(global: &GlobalArgs) -> Result<Connected, Failure> {
         aws: Arc::new(aws),
         stack: Arc::new(stack),
         description,
-        _embedded: endpoint.embedded.take(),
+        embedded: endpoint.embedded.take(),
     })
 }
 
@@ -138,6 +155,7 @@ pub fn settings(global: &GlobalArgs) -> Settings {
     let env_ms = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let mut settings = Settings {
         base_dir,
+        build_progress: Some(Arc::new(crate::progress::BuildLine::new(global.quiet))),
         // Test hook: end the process abruptly at the Nth AWS call, as `kill -9` would.
         abort_after_calls: env_ms("PERSONALIZE_STACK_ABORT_AFTER_CALLS"),
         ..Settings::default()

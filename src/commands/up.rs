@@ -63,10 +63,12 @@ pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> 
     let items = outputs::collect(&connected.stack, &report.attrs);
     let Some(test_options) = &options.test else {
         outputs::print(global, &items, false);
+        outputs::say_embedded(global, &connected);
         return Ok(());
     };
     if connected.stack.test.is_none() {
         outputs::print(global, &items, false);
+        outputs::say_embedded(global, &connected);
         if !global.quiet {
             eprintln!("No `test:` section in the stack: skipping the injection test.");
         }
@@ -75,6 +77,8 @@ pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> 
     if global.output == Output::Text {
         outputs::print(global, &items, false);
     }
+    // Before the test's report, so the run still ends with its verdict.
+    outputs::say_embedded(global, &connected);
     let report = test::inject(global, &connected, &report.attrs, test_options).await;
     if global.output == Output::Json {
         test::print_json_with_outputs(&items, report.as_ref().ok());

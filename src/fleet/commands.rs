@@ -36,7 +36,12 @@ impl Ctx {
         let state = State::open(path, &fleet.name, &endpoint.key);
         Ok(Arc::new(Ctx {
             global: global.clone(),
-            settings: target::settings(global),
+            settings: Settings {
+                // Inside the fleet's bars a build's own line would garble them: see
+                // `prepare_packages`.
+                build_progress: None,
+                ..target::settings(global)
+            },
             fleet,
             endpoint,
             state,
@@ -56,6 +61,18 @@ impl Ctx {
         row.account.clone_from(&member.aws.account);
         row.aws = Some(Arc::clone(&member.aws));
         Ok(member)
+    }
+
+    /// Builds the stack's Lambda packages before the progress bars start, with their own
+    /// progress line; every attendee then finds them ready. A build an attendee's variables
+    /// make different happens in that attendee's job, silently.
+    fn prepare_packages(&self) -> Result<(), Failure> {
+        let stack = crate::commands::load_stack(&self.global)?;
+        let settings = Settings {
+            build_progress: target::settings(&self.global).build_progress,
+            ..self.settings.clone()
+        };
+        personalize_stack_aws::package::prepare(&settings, &stack).map_err(|e| Failure::Error(anyhow!("{e}")))
     }
 
     fn bars(&self, what: &str) -> Bars {
@@ -253,6 +270,7 @@ pub async fn plan(global: &GlobalArgs, path: &Path) -> Result<bool, Failure> {
     if !global.quiet {
         eprintln!("Planning {}", ctx.describe());
     }
+    ctx.prepare_packages()?;
     let bars = ctx.bars("planning");
     let rows = each(&ctx.fleet, &bars, |job| plan_job(Arc::clone(&ctx), job)).await;
     print(
@@ -321,6 +339,7 @@ pub async fn up(global: &GlobalArgs, path: &Path, options: UpOptions) -> Result<
             "cancelled; nothing was changed",
         )?;
     }
+    ctx.prepare_packages()?;
     let options = Arc::new(options);
     let bars = ctx.bars("up");
     let rows = each(&ctx.fleet, &bars, |job| {

@@ -113,7 +113,7 @@ async fn member(
         aws: Arc::new(aws),
         stack: Arc::new(stack),
         description,
-        _embedded: None,
+        embedded: None,
     })
 }
 

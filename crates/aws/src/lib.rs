@@ -55,6 +55,8 @@ pub struct Settings {
     pub base_dir: PathBuf,
     /// Lambda packages built so far (shared by clones of these settings).
     pub packages: package::Packages,
+    /// Told when a Lambda package is built, and what Cargo prints meanwhile.
+    pub build_progress: Option<std::sync::Arc<dyn package::BuildProgress>>,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             abort_after_calls: None,
             base_dir: PathBuf::from("."),
             packages: package::Packages::default(),
+            build_progress: None,
         }
     }
 }

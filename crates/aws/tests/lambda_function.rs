@@ -7,10 +7,14 @@ mod common;
 
 use aws_sdk_lambda::types::EventSourcePosition;
 use personalize_stack_aws::package;
-use personalize_stack_core::engine::{Action, FieldChange, Plan, Provider as _, Resolver, diff};
+use personalize_stack_core::engine::{
+    Action, FieldChange, Plan, Provider as _, ProviderError, Resolver, diff,
+};
 use personalize_stack_core::spec::kinds::lambda_function::{Architecture, Code};
 use personalize_stack_local::{Faults, Profile, Running};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 const TRUST_LAMBDA: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
@@ -533,13 +537,29 @@ async fn a_same_named_function_without_our_tags_is_foreign_and_left_alone() {
     );
 }
 
-/// Builds the workspace's forwarder (`lambda/`) the way `code: { crate: lambda }` does. Slow
-/// the first time (a release build).
+/// What a build reported, in order.
+#[derive(Debug, Default)]
+struct Recorded(std::sync::Mutex<Vec<String>>);
+
+impl package::BuildProgress for Recorded {
+    fn started(&self, what: &str) {
+        self.0.lock().unwrap().push(format!("started {what}"));
+    }
+    fn output(&self, _line: &str) {}
+    fn finished(&self, what: &str, outcome: Result<&package::Package, &ProviderError>, _: Duration) {
+        let outcome = outcome.map_or_else(|e| e.code.clone(), |p| p.summary());
+        self.0.lock().unwrap().push(format!("finished {what}: {outcome}"));
+    }
+}
+
+/// Builds the workspace's forwarder (`lambda/`) the way `code: { crate: lambda }` does: the
+/// size-optimised, stripped profile, deflated, the same bytes every time, and refused for a
+/// runtime whose glibc is older than the binary needs. Slow the first time (a release build).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_forwarder_crate_builds_to_the_same_package_twice() {
+async fn the_forwarder_crate_builds_to_a_small_stable_bundle_checked_against_its_runtime() {
     let base = common::settings().base_dir;
     let code = Code::Crate("lambda".to_owned());
-    let first = package::load(&base, &code, Architecture::X86_64);
+    let first = package::load(&base, &code, Architecture::X86_64, &package::Silent);
     let first = match first {
         Ok(p) => p,
         // Only on hosts that can neither build natively nor with Cargo Lambda.
@@ -549,19 +569,83 @@ async fn the_forwarder_crate_builds_to_the_same_package_twice() {
         }
         Err(e) => panic!("{e}"),
     };
-    let second = package::load(&base, &code, Architecture::X86_64).unwrap();
+    let second = package::load(&base, &code, Architecture::X86_64, &package::Silent).unwrap();
     assert_eq!(first.sha256, second.sha256);
     assert_eq!(first.zip, second.zip);
-    assert_eq!(&first.zip[30..39], b"bootstrap");
+    // Small enough to upload fifty times over conference Wi-Fi.
+    assert!(first.zip.len() <= 4_000_000, "{}", first.summary());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&first.zip)).unwrap();
+    let entry = archive.by_name("bootstrap").unwrap();
+    assert_eq!(entry.compression(), zip::CompressionMethod::Deflated);
+    assert_eq!(Some(entry.size()), first.bootstrap_size);
+    drop(entry);
 
-    // Through the provider: desired() reports the package's hash, built once per run.
+    // Through the provider: desired() reports the package's hash, built once per run, and
+    // the plan shows the bundle's size.
     let running = common::start().await;
-    let stack = common::stack(
-        "stack: s\nregion: us-east-1\nresources:\n  forwarder:\n    lambda_function:\n      name: fwd\n      code: { crate: lambda }\n      role: arn:aws:iam::000000000000:role/r\n",
+    let stack_for = |runtime: &str| {
+        common::stack(&format!(
+            "stack: s\nregion: us-east-1\nresources:\n  forwarder:\n    lambda_function:\n      name: fwd\n      code: {{ crate: lambda }}\n      runtime: {runtime}\n      role: arn:aws:iam::000000000000:role/r\n"
+        ))
+    };
+    let stack = stack_for("provided.al2023");
+    let recorded = Arc::new(Recorded::default());
+    let settings = personalize_stack_aws::Settings {
+        build_progress: Some(recorded.clone()),
+        ..common::settings()
+    };
+    let aws = common::provider_with(&running, &stack, settings.clone()).await;
+    let plan = personalize_stack_core::engine::plan(&aws, &stack).await;
+    let glibc = first.glibc.clone();
+    let al2023 = package::runtime_glibc("provided.al2023").unwrap();
+    match &glibc {
+        Some(need) if need.version > al2023 => {
+            assert_eq!(plan.unwrap_err().code, "GlibcTooNew");
+        }
+        _ => {
+            let plan = plan.unwrap().to_string();
+            assert!(plan.contains(&format!("      {}\n", first.summary())), "{plan}");
+            let desired = aws
+                .desired(&stack.resources["forwarder"], &Resolver::default())
+                .unwrap();
+            assert_eq!(desired.fields["code.sha256"], first.sha256);
+        }
+    }
+    assert_eq!(
+        recorded.0.lock().unwrap().as_slice(),
+        [
+            "started lambda (cargo build --profile release-lambda)".to_owned(),
+            format!(
+                "finished lambda (cargo build --profile release-lambda): {}",
+                first.summary()
+            ),
+        ],
+        "built once, reported from start to end (no musl target or Cargo Lambda here)"
     );
-    let aws = common::provider(&running, &stack).await;
-    let desired = aws
-        .desired(&stack.resources["forwarder"], &Resolver::default())
-        .unwrap();
-    assert_eq!(desired.fields["code.sha256"], first.sha256);
+
+    // Amazon Linux 2 has glibc 2.26. A binary built here against a newer glibc would fail to
+    // start there: `plan` refuses it, before anything is uploaded, and says what to do.
+    let al2 = stack_for("provided.al2");
+    let aws = common::provider_with(&running, &al2, settings).await;
+    let result = personalize_stack_core::engine::plan(&aws, &al2).await;
+    match &glibc {
+        Some(need) if need.version > package::runtime_glibc("provided.al2").unwrap() => {
+            let e = result.unwrap_err();
+            assert_eq!(e.code, "GlibcTooNew", "{e}");
+            assert!(
+                e.message.contains(&format!("needs glibc {}", need.version)),
+                "{e}"
+            );
+            assert!(
+                e.hint.as_deref().unwrap_or_default().contains("provided.al2023"),
+                "{e}"
+            );
+        }
+        // Built statically, or on a system as old as Amazon Linux 2: it starts there.
+        _ => assert!(result.is_ok()),
+    }
+    assert!(
+        live(&running, "lambda", "function").await.is_empty(),
+        "nothing was uploaded"
+    );
 }

@@ -47,6 +47,7 @@ pub fn desired(aws: &Aws, r: &Resource, spec: &Campaign, refs: &Resolver) -> Res
             ("status".to_owned(), STATUS_REASON.to_owned()),
         ]
         .into(),
+        ..Desired::default()
     })
 }
 

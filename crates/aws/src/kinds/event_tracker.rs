@@ -44,6 +44,7 @@ pub fn desired(
             ("status".to_owned(), STATUS_REASON.to_owned()),
         ]
         .into(),
+        ..Desired::default()
     })
 }
 

@@ -155,6 +155,7 @@ pub fn desired(aws: &Aws, r: &Resource, spec: &IamRole, refs: &Resolver) -> Resu
             ),
         ]
         .into(),
+        ..Desired::default()
     })
 }
 

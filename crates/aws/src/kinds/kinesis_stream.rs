@@ -77,6 +77,7 @@ pub fn desired(
             ),
         ]
         .into(),
+        ..Desired::default()
     })
 }
 

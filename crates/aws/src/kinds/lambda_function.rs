@@ -56,7 +56,7 @@ pub fn desired(
     spec: &LambdaFunction,
     refs: &Resolver,
 ) -> Result<Desired, ProviderError> {
-    let package = package::for_function(aws, &spec.code, spec.architecture)?;
+    let package = package::for_function(aws, &spec.code, platform(spec))?;
     let mut f = Fields::new();
     f.insert("name".into(), spec.name.clone());
     if let Some(d) = spec.description.as_deref().filter(|d| !d.is_empty()) {
@@ -75,6 +75,8 @@ pub fn desired(
         f.insert("reserved_concurrency".into(), n.to_string());
     }
     f.insert("code.sha256".into(), package.sha256.clone());
+    let mut notes = BTreeMap::new();
+    notes.insert("code.sha256".to_owned(), package.summary());
     f.insert("log_group".into(), spec.log_group_name());
     if let Some(days) = spec.log_retention_days {
         f.insert("log_group.retention_days".into(), days.to_string());
@@ -117,6 +119,7 @@ pub fn desired(
             "a Lambda function cannot be renamed".to_owned(),
         )]
         .into(),
+        notes,
     })
 }
 
@@ -229,7 +232,7 @@ pub async fn create(
     spec: &LambdaFunction,
     refs: &Resolver,
 ) -> Result<Attrs, ProviderError> {
-    let package = package::for_function(aws, &spec.code, spec.architecture)?;
+    let package = package::for_function(aws, &spec.code, platform(spec))?;
     let role = known(refs, &spec.role)?;
     let environment = environment(spec, refs)?;
     let tags: HashMap<String, String> = aws.tags_for(r, &spec.tags).into_iter().collect();
@@ -365,7 +368,7 @@ pub async fn update(
         wait_updated(aws, name).await?;
     }
     if code_changed {
-        let package = package::for_function(aws, &spec.code, spec.architecture)?;
+        let package = package::for_function(aws, &spec.code, platform(spec))?;
         aws.call("UpdateFunctionCode", || {
             lambda
                 .update_function_code()
@@ -510,6 +513,14 @@ fn environment(spec: &LambdaFunction, refs: &Resolver) -> Result<HashMap<String,
         .iter()
         .map(|(k, v)| Ok((k.clone(), known(refs, v)?)))
         .collect()
+}
+
+/// Where the function runs: what its package is built for and checked against.
+fn platform(spec: &LambdaFunction) -> package::Platform<'_> {
+    package::Platform {
+        architecture: spec.architecture,
+        runtime: &spec.runtime,
+    }
 }
 
 fn arch_name(a: Architecture) -> &'static str {

@@ -796,6 +796,7 @@ pub fn desired(aws: &Aws, r: &Resource, spec: &RestApi, refs: &Resolver) -> Resu
     Ok(Desired {
         fields,
         replace_on: BTreeMap::new(),
+        ..Desired::default()
     })
 }
 

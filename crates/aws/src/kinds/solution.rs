@@ -66,6 +66,7 @@ pub fn desired(aws: &Aws, r: &Resource, spec: &Solution, refs: &Resolver) -> Res
             ("status".to_owned(), STATUS_REASON.to_owned()),
         ]
         .into(),
+        ..Desired::default()
     })
 }
 

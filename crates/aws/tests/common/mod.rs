@@ -46,6 +46,7 @@ pub fn settings() -> Settings {
         abort_after_calls: None,
         base_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
         packages: personalize_stack_aws::package::Packages::default(),
+        build_progress: None,
     }
 }
 

@@ -23,6 +23,26 @@ pub struct Desired {
     /// Fields whose change cannot be applied in place, each with why (`name` → "a tracker
     /// cannot be renamed").
     pub replace_on: BTreeMap<String, String>,
+    /// What a reviewer of the plan should know but no field says (the size of the Lambda
+    /// bundle to upload), keyed by the field each explains: shown when the resource is
+    /// created or replaced, or that field changes. Never compared.
+    pub notes: BTreeMap<String, String>,
+}
+
+impl Desired {
+    /// The notes the plan shows for `action` (see [`Desired::notes`]).
+    pub fn notes_for(&self, action: &Action) -> Vec<String> {
+        let shown = |field: &str| match action {
+            Action::Create | Action::Replace { .. } => true,
+            Action::Update { changes } => changes.iter().any(|c| c.field == field),
+            Action::NoChange | Action::Delete | Action::Foreign { .. } => false,
+        };
+        self.notes
+            .iter()
+            .filter(|(field, _)| shown(field))
+            .map(|(_, note)| note.clone())
+            .collect()
+    }
 }
 
 /// A resource as it exists.
@@ -142,6 +162,10 @@ pub struct Step {
     /// What happens.
     #[serde(flatten)]
     pub action: Action,
+    /// What the plan says besides the changes ([`Desired::notes`]), shown when it changes
+    /// the resource.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A plan: one step per resource, in dependency order.
@@ -213,6 +237,9 @@ impl fmt::Display for Plan {
                 )?,
                 _ => {}
             }
+            for note in &step.notes {
+                writeln!(f, "      {note}")?;
+            }
         }
         write!(f, "{}", self.summary())
     }
@@ -280,8 +307,24 @@ mod tests {
         let mut desired = Desired {
             fields: fields(&[("name", "t2"), ("batch_size", "200")]),
             replace_on: [("name".to_owned(), "a tracker cannot be renamed".to_owned())].into(),
+            notes: [("code".to_owned(), "bundle: 1.9 MB zip".to_owned())].into(),
         };
         assert_eq!(diff(&desired, None), Action::Create);
+        assert_eq!(desired.notes_for(&Action::Create), ["bundle: 1.9 MB zip"]);
+        assert!(desired.notes_for(&Action::NoChange).is_empty());
+        assert!(desired.notes_for(&Action::Delete).is_empty());
+        let update = |field: &str| Action::Update {
+            changes: vec![FieldChange {
+                field: field.to_owned(),
+                old: None,
+                new: Some("x".to_owned()),
+            }],
+        };
+        assert_eq!(desired.notes_for(&update("code")), ["bundle: 1.9 MB zip"]);
+        assert!(
+            desired.notes_for(&update("batch_size")).is_empty(),
+            "shown only when its field changes"
+        );
         let observed = Observed {
             id: "t1".into(),
             owned: true,

@@ -189,6 +189,7 @@ pub async fn plan<P: Provider>(provider: &Arc<P>, stack: &Arc<Stack>) -> Result<
             logical: logical.to_owned(),
             kind: resource.kind.name().to_owned(),
             name: resource.spec.aws_name().map(str::to_owned),
+            notes: desired.notes_for(&action),
             action,
         });
     }

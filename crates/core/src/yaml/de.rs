@@ -465,18 +465,24 @@ impl<'n, I: Iterator<Item = &'n (Node, Node)>> de::MapAccess<'n> for MapAccess<'
     type Error = DeError;
 
     fn next_key_seed<K: DeserializeSeed<'n>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
-        let Some((key, value)) = self.entries.next() else {
-            return Ok(None);
+        // An unknown key is recorded and skipped rather than failing the whole struct, so the
+        // rest of it (a whole stack file, for a top-level typo) is still checked and every
+        // problem is reported at once. The recorded error still fails the parse.
+        let (key, value) = loop {
+            let Some((key, value)) = self.entries.next() else {
+                return Ok(None);
+            };
+            match (self.fields, key.as_str()) {
+                (Some(fields), Some(name)) if !fields.contains(&name) => {
+                    self.de.sink.borrow_mut().push(DeError {
+                        message: format!("unknown field `{name}`, expected one of {}", list(fields)),
+                        span: Some(key.span),
+                        hint: closest(name, fields.iter().copied()).map(|c| format!("did you mean `{c}`?")),
+                    });
+                }
+                _ => break (key, value),
+            }
         };
-        if let (Some(fields), Some(name)) = (self.fields, key.as_str())
-            && !fields.contains(&name)
-        {
-            return Err(DeError {
-                message: format!("unknown field `{name}`, expected one of {}", list(fields)),
-                span: Some(key.span),
-                hint: closest(name, fields.iter().copied()).map(|c| format!("did you mean `{c}`?")),
-            });
-        }
         self.value = Some(value);
         seed.deserialize(self.de.child(key)).map(Some)
     }

@@ -241,7 +241,8 @@ mod tests {
         assert!(matches!(map["b"], Tolerant::Failed));
         assert!(matches!(map["c"], Tolerant::Failed));
         assert!(matches!(map["d"], Tolerant::Ok(_)));
-        assert_eq!(errors.len(), 2);
+        // `b`: the unknown key is reported and skipped, then `count` is missing.
+        assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(errors[0].message.contains("unknown field `cuont`"));
         assert_eq!(
             errors[0].hint.as_deref(),
@@ -249,12 +250,14 @@ mod tests {
             "{errors:?}"
         );
         assert_eq!(errors[0].span.unwrap().start, Pos { line: 2, column: 14 });
+        assert!(errors[1].message.contains("missing field `count`"), "{errors:?}");
+        assert_eq!(errors[1].span.unwrap().start.line, 2);
         assert!(
-            errors[1].message.contains("invalid type"),
+            errors[2].message.contains("invalid type"),
             "{}",
-            errors[1].message
+            errors[2].message
         );
-        assert_eq!(errors[1].span.unwrap().start, Pos { line: 3, column: 21 });
+        assert_eq!(errors[2].span.unwrap().start, Pos { line: 3, column: 21 });
     }
 
     #[test]

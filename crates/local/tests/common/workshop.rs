@@ -44,22 +44,33 @@ pub fn forwarder_zip() -> Vec<u8> {
         .unwrap()
         .to_path_buf();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    // The profile `up` builds `code: { crate: lambda }` with (the workspace defines it the
+    // same way), so the tests and `up` share one build.
     let status = std::process::Command::new(cargo)
         .args([
             "build",
             "-q",
-            "--release",
+            "--profile",
+            "release-lambda",
             "-p",
             "personalize-stack-forwarder",
             "--bin",
             "bootstrap",
         ])
         .current_dir(&root)
+        // What Cargo set for this test crate would reach the forwarder's build scripts and
+        // make it rebuild; `up` removes the same (see `package::cargo` in the aws crate).
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CARGO_MANIFEST_PATH")
+        .env_remove("CARGO_CRATE_NAME")
+        .env_remove("CARGO_PRIMARY_PACKAGE")
+        .env_remove("CARGO_TARGET_TMPDIR")
+        .env_remove("CARGO_RUSTC_CURRENT_DIR")
         .status()
         .unwrap();
     assert!(status.success(), "building the forwarder failed");
     let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-    let binary = std::fs::read(target.join("release/bootstrap")).unwrap();
+    let binary = std::fs::read(target.join("release-lambda/bootstrap")).unwrap();
     super::zip_bootstrap(&binary)
 }
 
