@@ -1149,56 +1149,8 @@ fn echo_zip() -> &'static [u8] {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        stored_zip(&std::fs::read(target.join("release/bootstrap")).unwrap())
+        common::zip_bootstrap(&std::fs::read(target.join("release/bootstrap")).unwrap())
     })
-}
-
-/// A stored (uncompressed) zip holding one executable `bootstrap`.
-fn stored_zip(content: &[u8]) -> Vec<u8> {
-    let crc = {
-        let mut crc = !0u32;
-        for &b in content {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    };
-    let name = b"bootstrap";
-    let size = u32::try_from(content.len()).unwrap();
-    let mut z = Vec::new();
-    z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&9u16.to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z.extend_from_slice(name);
-    z.extend_from_slice(content);
-    let central = u32::try_from(z.len()).unwrap();
-    z.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&9u16.to_le_bytes());
-    z.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&(0o100_755u32 << 16).to_le_bytes());
-    z.extend_from_slice(&0u32.to_le_bytes());
-    z.extend_from_slice(name);
-    let central_size = u32::try_from(z.len()).unwrap() - central;
-    z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
-    z.extend_from_slice(&central_size.to_le_bytes());
-    z.extend_from_slice(&central.to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z
 }
 
 const ECHO_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:echo";

@@ -16,76 +16,6 @@ const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow
 
 // ---- helpers ----
 
-/// A stored (uncompressed) zip holding one executable file `bootstrap` with `content`:
-/// local file header, central directory entry, end of central directory.
-fn zip_with(content: &[u8]) -> Vec<u8> {
-    let name = b"bootstrap";
-    let crc = crc32(content);
-    let size = u32::try_from(content.len()).unwrap();
-    let name_len = u16::try_from(name.len()).unwrap();
-    let mut zip = Vec::new();
-    // Local file header.
-    zip.extend_from_slice(&0x0403_4b50_u32.to_le_bytes());
-    zip.extend_from_slice(&10_u16.to_le_bytes()); // version needed
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // flags
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // method: stored
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // time
-    zip.extend_from_slice(&0x21_u16.to_le_bytes()); // date: 1980-01-01
-    zip.extend_from_slice(&crc.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&name_len.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // extra length
-    zip.extend_from_slice(name);
-    zip.extend_from_slice(content);
-    let central_offset = u32::try_from(zip.len()).unwrap();
-    // Central directory entry.
-    zip.extend_from_slice(&0x0201_4b50_u32.to_le_bytes());
-    zip.extend_from_slice(&0x031e_u16.to_le_bytes()); // made by: unix
-    zip.extend_from_slice(&10_u16.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes());
-    zip.extend_from_slice(&0x21_u16.to_le_bytes());
-    zip.extend_from_slice(&crc.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&size.to_le_bytes());
-    zip.extend_from_slice(&name_len.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // extra
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // comment
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // disk
-    zip.extend_from_slice(&0_u16.to_le_bytes()); // internal attributes
-    zip.extend_from_slice(&(0o100_755_u32 << 16).to_le_bytes()); // -rwxr-xr-x
-    zip.extend_from_slice(&0_u32.to_le_bytes()); // local header offset
-    zip.extend_from_slice(name);
-    let central_size = u32::try_from(zip.len()).unwrap() - central_offset;
-    // End of central directory.
-    zip.extend_from_slice(&0x0605_4b50_u32.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes());
-    zip.extend_from_slice(&1_u16.to_le_bytes());
-    zip.extend_from_slice(&1_u16.to_le_bytes());
-    zip.extend_from_slice(&central_size.to_le_bytes());
-    zip.extend_from_slice(&central_offset.to_le_bytes());
-    zip.extend_from_slice(&0_u16.to_le_bytes());
-    zip
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffff_u32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// What Lambda reports as `CodeSha256`: base64 of the SHA-256.
 fn sha256_base64(bytes: &[u8]) -> String {
     use base64::Engine as _;
@@ -137,7 +67,7 @@ async fn function(
         .runtime(Runtime::Providedal2023)
         .handler("bootstrap")
         .role(role)
-        .code(code(&zip_with(name.as_bytes())))
+        .code(code(&common::zip_bootstrap(name.as_bytes())))
         .send()
         .await
         .unwrap()
@@ -192,7 +122,7 @@ async fn a_new_function_is_pending_then_active_and_refuses_updates_meanwhile() {
     let local = common::start_with(lifecycle_profile(), Faults::default()).await;
     let c = clients(&local);
     let role = role(&c, "fn-role", TRUST_LAMBDA).await;
-    let zip = zip_with(b"v1");
+    let zip = common::zip_bootstrap(b"v1");
     let created = c
         .lambda
         .create_function()
@@ -276,7 +206,7 @@ async fn a_new_function_is_pending_then_active_and_refuses_updates_meanwhile() {
     assert_eq!(active.last_update_status(), Some(&LastUpdateStatus::Successful));
 
     // New code: new CodeSha256, a new RevisionId, and InProgress for a while.
-    let zip2 = zip_with(b"v2");
+    let zip2 = common::zip_bootstrap(b"v2");
     let updated = c
         .lambda
         .update_function_code()
@@ -415,7 +345,7 @@ async fn create_function_validates_as_lambda_does() {
             .runtime(Runtime::Python312)
             .handler("app.handler")
             .role(&role)
-            .code(code(&zip_with(b"x")))
+            .code(code(&common::zip_bootstrap(b"x")))
     };
 
     let err = base()
@@ -559,7 +489,7 @@ async fn roles_lambda_cannot_assume_are_refused_until_iam_propagates() {
             .runtime(Runtime::Providedal2023)
             .handler("bootstrap")
             .role(role)
-            .code(code(&zip_with(b"x")))
+            .code(code(&common::zip_bootstrap(b"x")))
             .send()
     };
 

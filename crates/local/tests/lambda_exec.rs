@@ -28,7 +28,7 @@ const POLL_MS: u64 = 20;
 /// directory serializes concurrent test processes, and the second finds it fresh).
 fn fixture_zip() -> &'static [u8] {
     static ZIP: OnceLock<Vec<u8>> = OnceLock::new();
-    ZIP.get_or_init(|| stored_zip(fixture_binary()))
+    ZIP.get_or_init(|| common::zip_bootstrap(fixture_binary()))
 }
 
 /// The echo function's executable, built once per test process.
@@ -61,55 +61,6 @@ async fn echo_zip() -> Vec<u8> {
     tokio::task::spawn_blocking(|| fixture_zip().to_vec())
         .await
         .unwrap()
-}
-
-/// A stored (uncompressed) zip holding one executable `bootstrap`.
-fn stored_zip(content: &[u8]) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    let name = b"bootstrap";
-    let crc = crc32(content);
-    let size = u32::try_from(content.len()).unwrap();
-    let mut z = Vec::new();
-    z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&9u16.to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z.extend_from_slice(name);
-    z.extend_from_slice(content);
-    let central = u32::try_from(z.len()).unwrap();
-    z.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&9u16.to_le_bytes());
-    z.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&(0o100_755u32 << 16).to_le_bytes());
-    z.extend_from_slice(&0u32.to_le_bytes());
-    z.extend_from_slice(name);
-    let central_size = u32::try_from(z.len()).unwrap() - central;
-    z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
-    z.extend_from_slice(&central_size.to_le_bytes());
-    z.extend_from_slice(&central.to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z
 }
 
 // ---- runtime and resources ----
@@ -655,7 +606,7 @@ async fn functions_that_cannot_run_fail_as_lambda_fails_them() {
     .await;
     let lambda = clients(&running).lambda;
     let role = role(&running, "r").await;
-    let script = stored_zip(b"#!/bin/sh\nexit 0\n");
+    let script = common::zip_bootstrap(b"#!/bin/sh\nexit 0\n");
     lambda
         .create_function()
         .function_name("pending")
@@ -698,7 +649,7 @@ async fn functions_that_cannot_run_fail_as_lambda_fails_them() {
     assert_eq!(payload_of(&out)["errorType"], "Runtime.InvalidEntrypoint");
 
     // A zip without bootstrap.
-    let mut no_bootstrap = stored_zip(b"echo");
+    let mut no_bootstrap = common::zip_bootstrap(b"echo");
     let name_at = no_bootstrap.windows(9).position(|w| w == b"bootstrap").unwrap();
     no_bootstrap[name_at..name_at + 9].copy_from_slice(b"README.md");
     let central_at = no_bootstrap.windows(9).rposition(|w| w == b"bootstrap").unwrap();
@@ -1225,7 +1176,7 @@ async fn functions_with_the_same_zip_share_one_unpacked_copy() {
     // which nothing uses now, is removed when the new one is unpacked.
     let mut padded = fixture_binary().to_vec();
     padded.extend_from_slice(&[0; 64]);
-    let new_zip = stored_zip(&padded);
+    let new_zip = common::zip_bootstrap(&padded);
     clients(&running)
         .lambda
         .update_function_code()

@@ -70,52 +70,15 @@ pub async fn resources(running: &Running) -> serde_json::Value {
     serde_json::from_str(&body[start..=end]).unwrap()
 }
 
-/// A stored (uncompressed) zip holding one executable `bootstrap`.
+/// A stored (uncompressed) zip holding one executable `bootstrap`, dated 1980-01-01.
 pub fn zip_bootstrap(content: &[u8]) -> Vec<u8> {
-    fn crc32(data: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in data {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    let name = b"bootstrap";
-    let crc = crc32(content);
-    let size = u32::try_from(content.len()).unwrap();
-    let name_len = u16::try_from(name.len()).unwrap();
-    let mut z = Vec::new();
-    z.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&name_len.to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z.extend_from_slice(name);
-    z.extend_from_slice(content);
-    let central = u32::try_from(z.len()).unwrap();
-    z.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[20, 3, 20, 0, 0, 0, 0, 0, 0, 0, 0x21, 0]);
-    z.extend_from_slice(&crc.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&size.to_le_bytes());
-    z.extend_from_slice(&name_len.to_le_bytes());
-    z.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
-    z.extend_from_slice(&(0o100_755u32 << 16).to_le_bytes());
-    z.extend_from_slice(&0u32.to_le_bytes());
-    z.extend_from_slice(name);
-    let central_size = u32::try_from(z.len()).unwrap() - central;
-    z.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    z.extend_from_slice(&[0, 0, 0, 0, 1, 0, 1, 0]);
-    z.extend_from_slice(&central_size.to_le_bytes());
-    z.extend_from_slice(&central.to_le_bytes());
-    z.extend_from_slice(&0u16.to_le_bytes());
-    z
+    use std::io::Write as _;
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o755);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file("bootstrap", options).unwrap();
+    w.write_all(content).unwrap();
+    w.finish().unwrap().into_inner()
 }

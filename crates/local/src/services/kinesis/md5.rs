@@ -1,135 +1,20 @@
-//! MD5 (RFC 1321), which Kinesis applies to a partition key to pick its shard: the digest,
-//! read as a 128-bit big-endian integer, is the record's hash key. Only that placement needs
-//! it, so a small implementation here spares a dependency.
+//! The hash key Kinesis gives a record: the MD5 of its partition key (the `md-5` crate),
+//! read as a 128-bit big-endian integer, which picks the shard whose range holds it.
 
-/// Per-round left-rotation amounts (RFC 1321 §3.4).
-const SHIFTS: [u32; 64] = [
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, //
-    5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, //
-    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, //
-    6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-];
-
-/// `floor(abs(sin(i + 1)) * 2^32)`, the table T of RFC 1321 (four to a row).
-#[rustfmt::skip]
-const SINES: [u32; 64] = [
-    0xd76a_a478, 0xe8c7_b756, 0x2420_70db, 0xc1bd_ceee,
-    0xf57c_0faf, 0x4787_c62a, 0xa830_4613, 0xfd46_9501,
-    0x6980_98d8, 0x8b44_f7af, 0xffff_5bb1, 0x895c_d7be,
-    0x6b90_1122, 0xfd98_7193, 0xa679_438e, 0x49b4_0821,
-    0xf61e_2562, 0xc040_b340, 0x265e_5a51, 0xe9b6_c7aa,
-    0xd62f_105d, 0x0244_1453, 0xd8a1_e681, 0xe7d3_fbc8,
-    0x21e1_cde6, 0xc337_07d6, 0xf4d5_0d87, 0x455a_14ed,
-    0xa9e3_e905, 0xfcef_a3f8, 0x676f_02d9, 0x8d2a_4c8a,
-    0xfffa_3942, 0x8771_f681, 0x6d9d_6122, 0xfde5_380c,
-    0xa4be_ea44, 0x4bde_cfa9, 0xf6bb_4b60, 0xbebf_bc70,
-    0x289b_7ec6, 0xeaa1_27fa, 0xd4ef_3085, 0x0488_1d05,
-    0xd9d4_d039, 0xe6db_99e5, 0x1fa2_7cf8, 0xc4ac_5665,
-    0xf429_2244, 0x432a_ff97, 0xab94_23a7, 0xfc93_a039,
-    0x655b_59c3, 0x8f0c_cc92, 0xffef_f47d, 0x8584_5dd1,
-    0x6fa8_7e4f, 0xfe2c_e6e0, 0xa301_4314, 0x4e08_11a1,
-    0xf753_7e82, 0xbd3a_f235, 0x2ad7_d2bb, 0xeb86_d391,
-];
-
-/// The MD5 digest of `input`.
-pub(crate) fn digest(input: &[u8]) -> [u8; 16] {
-    let mut state: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
-    let bit_len = (input.len() as u64).wrapping_mul(8);
-    // Padding: a 1 bit, zeros up to 56 mod 64 bytes, then the length in bits, little-endian.
-    let mut message = input.to_vec();
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    message.extend_from_slice(&bit_len.to_le_bytes());
-    for block in message.chunks_exact(64) {
-        compress(&mut state, block);
-    }
-    let mut out = [0u8; 16];
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_le_bytes());
-    }
-    out
-}
-
-/// One 64-byte block of the MD5 compression function.
-fn compress(state: &mut [u32; 4], block: &[u8]) {
-    let mut words = [0u32; 16];
-    for (word, bytes) in words.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    }
-    let [mut a, mut b, mut c, mut d] = *state;
-    for i in 0..64 {
-        let (f, g) = match i / 16 {
-            0 => ((b & c) | (!b & d), i),
-            1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-            2 => (b ^ c ^ d, (3 * i + 5) % 16),
-            _ => (c ^ (b | !d), (7 * i) % 16),
-        };
-        let rotated = a
-            .wrapping_add(f)
-            .wrapping_add(SINES[i])
-            .wrapping_add(words[g])
-            .rotate_left(SHIFTS[i]);
-        a = d;
-        d = c;
-        c = b;
-        b = b.wrapping_add(rotated);
-    }
-    state[0] = state[0].wrapping_add(a);
-    state[1] = state[1].wrapping_add(b);
-    state[2] = state[2].wrapping_add(c);
-    state[3] = state[3].wrapping_add(d);
-}
-
-/// The hash key Kinesis gives `partition_key`: its MD5 digest as a big-endian integer.
+/// The record's hash key for `partition_key`.
 pub(crate) fn hash_key(partition_key: &str) -> u128 {
-    u128::from_be_bytes(digest(partition_key.as_bytes()))
+    use md5::Digest as _;
+    u128::from_be_bytes(md5::Md5::digest(partition_key.as_bytes()).into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn hex(input: &str) -> String {
-        digest(input.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-
-    #[test]
-    fn rfc_1321_test_suite() {
-        let suite = [
-            ("", "d41d8cd98f00b204e9800998ecf8427e"),
-            ("a", "0cc175b9c0f1b6a831c399e269772661"),
-            ("abc", "900150983cd24fb0d6963f7d28e17f72"),
-            ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
-            ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
-            (
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-                "d174ab98d277d9f5a5611c2c9f419d9f",
-            ),
-            (
-                "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
-                "57edf4a22be3c955ac49da2e2107b67a",
-            ),
-        ];
-        for (input, expected) in suite {
-            assert_eq!(hex(input), expected, "MD5({input:?})");
-        }
-    }
-
-    #[test]
-    fn padding_boundaries_are_handled() {
-        // 55, 56 and 64 bytes straddle the one-block/two-block padding boundary.
-        assert_eq!(hex(&"a".repeat(55)), "ef1772b6dff9a122358552954ad0df65");
-        assert_eq!(hex(&"a".repeat(56)), "3b0c8ac703f828b04c6c197006d17218");
-        assert_eq!(hex(&"a".repeat(64)), "014842d480b571495a4a0363793f7367");
-    }
-
     #[test]
     fn hash_keys_are_the_digest_read_big_endian() {
+        // MD5("a") = 0cc175b9c0f1b6a831c399e269772661 (RFC 1321's test suite).
         assert_eq!(hash_key("a"), 0x0cc1_75b9_c0f1_b6a8_31c3_99e2_6977_2661);
+        assert_eq!(hash_key(""), 0xd41d_8cd9_8f00_b204_e980_0998_ecf8_427e);
     }
 }

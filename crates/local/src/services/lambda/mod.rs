@@ -2,7 +2,7 @@
 //! reserved concurrency (`concurrency`).
 //!
 //! # Running functions
-//! - `executor`: unpacks a function's zip (stored or deflated entries: `zip`, `inflate`)
+//! - `executor`: unpacks a function's zip (stored or deflated entries: `zip`, over the `zip` crate)
 //!   and runs its `bootstrap` against a per-instance Runtime API (`runtime_api`), with
 //!   warm reuse, timeouts and CloudWatch Logs output.
 //! - `invoke`: the `Invoke` operation (`RequestResponse`, `Event`, `DryRun`).
@@ -34,7 +34,6 @@ pub(crate) mod code;
 mod concurrency;
 pub(crate) mod executor;
 mod functions;
-mod inflate;
 mod invoke;
 mod mappings;
 pub(crate) mod poller;
