@@ -89,6 +89,11 @@ pub enum Command {
     },
     /// Create or update the stack, wait until it is ready, print its outputs, then run the
     /// injection test (see `test`).
+    ///
+    /// A function with `code: { crate: ... }` is built first with the stripped,
+    /// size-optimised `release-lambda` profile, and refused if its binary needs a newer glibc
+    /// than its runtime has. With `--local` and no `personalize-stack local` serving, the
+    /// runtime is embedded in the command and stops with it.
     Up {
         /// Apply without asking.
         #[arg(long, short = 'y')]
