@@ -178,6 +178,45 @@ fn test_before_up_says_what_is_missing_and_what_to_do() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A refused connection is said in one line naming the endpoint, with a hint about the
+/// endpoint, not about credentials, and no SDK `Debug` dump; `-v` adds the SDK's layers.
+#[test]
+fn an_endpoint_that_refuses_connections_is_named_in_one_line() {
+    let plan = |verbose: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_personalize-stack"));
+        command
+            .args(["--endpoint-url", "http://127.0.0.1:1", "plan"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret");
+        if verbose {
+            command.arg("-v");
+        }
+        command.output().unwrap()
+    };
+    let out = plan(false);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: cannot connect to endpoint http://127.0.0.1:1\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  caused by: GetCallerIdentity: DispatchFailure: could not reach the endpoint: Connection refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: nothing answered at http://127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(!err.contains("credentials"), "{err}");
+    assert!(!err.contains(" { "), "no Debug rendering: {err}");
+    assert_eq!(err.matches("caused by:").count(), 1, "{err}");
+    let verbose = stderr(&plan(true));
+    assert!(verbose.contains("caused by: dispatch failure"), "{verbose}");
+    assert!(!verbose.contains(" { "), "{verbose}");
+}
+
 #[test]
 fn aws_commands_without_credentials_fail_at_once_with_a_hint() {
     let home = std::env::temp_dir().join(format!("ps-nocred-{}", std::process::id()));

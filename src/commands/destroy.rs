@@ -6,7 +6,6 @@ use super::target;
 use super::up::summarize;
 use crate::cli::GlobalArgs;
 use crate::progress::Lines;
-use anyhow::anyhow;
 use personalize_stack_core::engine::{self, Cancel};
 use std::sync::Arc;
 
@@ -42,13 +41,13 @@ pub async fn run(global: &GlobalArgs, yes: bool, parallelism: usize) -> Result<(
         cancel,
     )
     .await
-    .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+    .map_err(Failure::from)?;
     interrupts.abort();
     summarize(&report);
     // Look again: only a fresh scan proves what is left.
     let left = engine::inventory(&connected.aws, &connected.stack)
         .await
-        .map_err(|e| Failure::Error(anyhow!("re-scan failed: {e}")))?;
+        .map_err(|e| Failure::Error(anyhow::Error::new(e).context("re-scan failed")))?;
     let ours: Vec<String> = left
         .iter()
         .filter_map(|(logical, o)| {

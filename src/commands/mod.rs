@@ -24,6 +24,13 @@ pub enum Failure {
     Error(anyhow::Error),
 }
 
+impl From<personalize_stack_core::engine::ProviderError> for Failure {
+    /// Keeps the error itself (and so its cause chain) for `main` to render.
+    fn from(e: personalize_stack_core::engine::ProviderError) -> Self {
+        Failure::Error(anyhow::Error::new(e))
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Error(e)

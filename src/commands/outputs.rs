@@ -93,7 +93,7 @@ pub fn print(global: &GlobalArgs, items: &[Item], show_secrets: bool) {
 pub async fn deployed(connected: &target::Connected) -> Result<BTreeMap<String, Attrs>, Failure> {
     let found = engine::inventory(&connected.aws, &connected.stack)
         .await
-        .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+        .map_err(Failure::from)?;
     Ok(found
         .into_iter()
         .filter_map(|(k, o)| o.filter(|o| o.owned).map(|o| (k, o.attrs)))

@@ -14,7 +14,7 @@ pub async fn run(global: &GlobalArgs) -> Result<bool, Failure> {
     let connected = target::connect(global).await?;
     let plan = engine::plan(&connected.aws, &connected.stack)
         .await
-        .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+        .map_err(Failure::from)?;
     match global.output {
         Output::Json => println!(
             "{:#}",

@@ -113,7 +113,9 @@ pub async fn connect(global: &GlobalArgs) -> Result<Connected, Failure> {
     let description = &endpoint.description;
     let aws = personalize_stack_aws::connect(&target, settings(global))
         .await
-        .map_err(|e| Failure::Error(anyhow!("cannot connect to {description}: {e}")))?;
+        .map_err(|e| {
+            Failure::Error(anyhow::Error::new(e).context(format!("cannot connect to {description}")))
+        })?;
     let stack = load_for(
         global,
         &LoadOptions {

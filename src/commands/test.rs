@@ -56,7 +56,7 @@ pub async fn inject(
         &progress,
     )
     .await
-    .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+    .map_err(|e| Failure::Error(anyhow::Error::new(e)))?;
     if global.output == Output::Text {
         print_table(&report);
     }

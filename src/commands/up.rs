@@ -24,7 +24,7 @@ pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> 
     let connected = target::connect(global).await?;
     let plan = engine::plan(&connected.aws, &connected.stack)
         .await
-        .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+        .map_err(Failure::from)?;
     if !global.quiet {
         eprintln!("Target: {}", connected.description);
         eprintln!("{plan}");
@@ -48,7 +48,7 @@ pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> 
         }
         let found = engine::inventory(&connected.aws, &connected.stack)
             .await
-            .map_err(|e| Failure::Error(anyhow!("{e}")))?;
+            .map_err(Failure::from)?;
         Report {
             attrs: found
                 .into_iter()
@@ -127,7 +127,7 @@ pub async fn apply(
         cancel,
     )
     .await
-    .map_err(|e| Failure::Error(anyhow!("{e}")));
+    .map_err(Failure::from);
     interrupts.abort();
     report
 }

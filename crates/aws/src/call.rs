@@ -3,10 +3,11 @@
 //! and errors turned into [`ProviderError`]s carrying the AWS error code and a hint.
 
 use crate::Aws;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use personalize_stack_core::engine::ProviderError;
+use personalize_stack_core::engine::{ErrorKind, ProviderError};
 use rand::Rng as _;
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -91,6 +92,51 @@ fn classify(code: &str, message: &str, status: Option<u16>) -> Retry {
     Retry::Never
 }
 
+/// The kind of a failed call, from its code and HTTP status: the one place where AWS's error
+/// codes are read (each service spells "not found" its own way).
+fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
+    match code {
+        "ResourceNotFoundException" | "NoSuchEntity" | "NotFoundException" | "NoSuchEntityException" => {
+            ErrorKind::NotFound
+        }
+        "ResourceAlreadyExistsException" | "EntityAlreadyExists" | "EntityAlreadyExistsException" => {
+            ErrorKind::AlreadyExists
+        }
+        "ResourceInUseException" | "DeleteConflict" | "DeleteConflictException" => ErrorKind::InUse,
+        "ConflictException" | "ResourceConflictException" => ErrorKind::Conflict,
+        "LimitExceededException" | "ServiceQuotaExceededException" => ErrorKind::LimitExceeded,
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "ExpiredTokenException" => ErrorKind::AccessDenied,
+        "CredentialsNotLoaded" => ErrorKind::Credentials,
+        "ValidationException"
+        | "ValidationError"
+        | "InvalidInputException"
+        | "InvalidInput"
+        | "InvalidParameterValueException"
+        | "InvalidArgumentException"
+        | "InvalidParameterException"
+        | "BadRequestException"
+        | "MalformedPolicyDocument"
+        | "MalformedPolicyDocumentException"
+        | "SerializationException" => ErrorKind::Validation,
+        "DispatchFailure" | "Timeout" | "ResponseError" => ErrorKind::Connection,
+        c if THROTTLING.contains(&c) || status == Some(429) => ErrorKind::Throttled,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// An error the provider makes itself in AWS's terms (a code AWS uses, for a state it
+/// found), classified as a call's error would be.
+pub(crate) fn error(operation: impl Into<String>, code: &str, message: impl Into<String>) -> ProviderError {
+    ProviderError::new(operation, code, message).kind(kind_of(code, None))
+}
+
 /// What to tell the user about an error code.
 fn hint_for(code: &str, message: &str) -> Option<String> {
     let hint = match code {
@@ -124,6 +170,7 @@ impl Aws {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        SdkError<E, HttpResponse>: std::error::Error + Send + Sync + 'static,
     {
         let started = Instant::now();
         let mut attempts = 0u32;
@@ -145,7 +192,9 @@ impl Aws {
             };
             if !again {
                 let hint = hint_for(&code, &message);
-                let mut err = ProviderError::new(operation, code, message);
+                let mut err = ProviderError::new(operation, code.as_str(), message)
+                    .kind(kind_of(&code, status))
+                    .caused_by(error);
                 err.hint = hint;
                 return Err(err);
             }
@@ -182,7 +231,7 @@ impl Aws {
 }
 
 /// The error code, message and HTTP status of an SDK error.
-fn describe<E: ProvideErrorMetadata + std::error::Error>(
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(
     error: &SdkError<E, HttpResponse>,
 ) -> (String, String, Option<u16>) {
     match error {
@@ -204,27 +253,96 @@ fn describe<E: ProvideErrorMetadata + std::error::Error>(
         // missing credentials are not.
         SdkError::DispatchFailure(e) if e.is_io() || e.is_timeout() => (
             "DispatchFailure".to_owned(),
-            format!("could not reach the endpoint: {e:?}"),
+            format!("could not reach the endpoint: {}", root_cause(error)),
             Some(503),
         ),
-        SdkError::DispatchFailure(e) if format!("{e:?}").contains("CredentialsNotLoaded") => (
+        SdkError::DispatchFailure(_) if caused_by::<CredentialsError>(error) => (
             "CredentialsNotLoaded".to_owned(),
             "no credentials: no provider in the chain (environment, profile, SSO, instance role) supplied any".to_owned(),
             None,
         ),
-        SdkError::DispatchFailure(e) => ("DispatchFailure".to_owned(), format!("the request was not sent: {e:?}"), None),
+        SdkError::DispatchFailure(_) => (
+            "DispatchFailure".to_owned(),
+            format!("the request was not sent: {}", root_cause(error)),
+            None,
+        ),
         SdkError::ResponseError(e) => (
             "ResponseError".to_owned(),
-            format!("unreadable response: {e:?}"),
+            format!("unreadable response: {}", root_cause(error)),
             Some(e.raw().status().as_u16()),
         ),
-        other => ("ConstructionFailure".to_owned(), format!("{other:?}"), None),
+        other => ("ConstructionFailure".to_owned(), root_cause(other), None),
     }
+}
+
+/// What the innermost error of `error`'s cause chain says (`Connection refused (os error
+/// 111)`): the SDK's outer layers only say "dispatch failure" or "io error". The whole chain
+/// stays in the [`ProviderError`]'s source.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = error;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    innermost.to_string()
+}
+
+/// Whether `T` is somewhere in `error`'s cause chain.
+fn caused_by<T: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.is::<T>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_services_spelling_of_a_failure_has_one_kind() {
+        for (code, kind) in [
+            ("ResourceNotFoundException", ErrorKind::NotFound),
+            ("NoSuchEntity", ErrorKind::NotFound),
+            ("NotFoundException", ErrorKind::NotFound),
+            ("ResourceAlreadyExistsException", ErrorKind::AlreadyExists),
+            ("EntityAlreadyExists", ErrorKind::AlreadyExists),
+            ("ResourceInUseException", ErrorKind::InUse),
+            ("DeleteConflict", ErrorKind::InUse),
+            ("ResourceConflictException", ErrorKind::Conflict),
+            ("ConflictException", ErrorKind::Conflict),
+            ("LimitExceededException", ErrorKind::LimitExceeded),
+            ("ThrottlingException", ErrorKind::Throttled),
+            ("AccessDeniedException", ErrorKind::AccessDenied),
+            ("ExpiredToken", ErrorKind::AccessDenied),
+            ("CredentialsNotLoaded", ErrorKind::Credentials),
+            ("InvalidInputException", ErrorKind::Validation),
+            ("DispatchFailure", ErrorKind::Connection),
+            ("SomethingNew", ErrorKind::Other),
+        ] {
+            assert_eq!(kind_of(code, Some(400)), kind, "{code}");
+        }
+        assert_eq!(kind_of("SomethingNew", Some(429)), ErrorKind::Throttled);
+        assert!(error("DescribeStream", "ResourceNotFoundException", "gone").is(ErrorKind::NotFound));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_chain_is_searched_by_type_and_its_innermost_words_are_kept() {
+        let e = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "Connection refused",
+        ));
+        assert!(caused_by::<std::io::Error>(&e));
+        assert!(!caused_by::<CredentialsError>(&e));
+        assert_eq!(root_cause(&e), "Connection refused");
+    }
 
     #[test]
     fn errors_are_classified_by_code_status_and_awss_own_words() {

@@ -5,7 +5,7 @@ use crate::{Aws, Clients, Settings};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
-use personalize_stack_core::engine::ProviderError;
+use personalize_stack_core::engine::{ErrorKind, ProviderError};
 
 /// Where to provision.
 #[derive(Debug, Clone, Default)]
@@ -148,9 +148,18 @@ async fn connect_as(
     let identity = aws
         .call("GetCallerIdentity", || sts.get_caller_identity().send())
         .await
-        .map_err(|e| match e.hint {
-            Some(_) => e,
-            None => e.hint("no usable credentials: set AWS_PROFILE or --profile, or run `aws configure`; for the local runtime use --local"),
+        .map_err(|e| match (e.kind, &e.hint) {
+            (_, Some(_)) => e,
+            (ErrorKind::Credentials, None) => e.hint("no usable credentials: set AWS_PROFILE or --profile, or run `aws configure`; for the local runtime use --local"),
+            // The credentials may be fine: the network or the endpoint was not.
+            (ErrorKind::Connection, None) => {
+                let hint = match &target.endpoint_url {
+                    Some(url) => format!("nothing answered at {url}: check --endpoint-url, or that `personalize-stack local` is running"),
+                    None => "AWS could not be reached: check the network connection (and any proxy settings)".to_owned(),
+                };
+                e.hint(hint)
+            }
+            (_, None) => e,
         })?;
     aws.account = identity.account().unwrap_or_default().to_owned();
     Ok(aws)

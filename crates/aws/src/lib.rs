@@ -206,7 +206,7 @@ impl Aws {
                 return Ok(v);
             }
             if started.elapsed() >= timeout {
-                return Err(ProviderError::new(
+                return Err(crate::call::error(
                     "wait",
                     "Timeout",
                     format!("{what}: not ready after {timeout:?}"),
@@ -219,7 +219,7 @@ impl Aws {
 
     /// The error for a reference that must be known when a resource is created.
     pub fn unresolved(reference: &personalize_stack_core::spec::text::Reference) -> ProviderError {
-        ProviderError::new(
+        crate::call::error(
             "resolve",
             "UnknownReference",
             format!("{reference} is not known: its resource does not exist"),

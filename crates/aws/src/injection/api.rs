@@ -5,6 +5,7 @@
 
 use super::pipeline::Pipeline;
 use super::{Broken, Outcome, Run, clip};
+use personalize_stack_core::engine::ErrorKind;
 use personalize_stack_core::lint;
 use personalize_stack_vtl::{Context, Request};
 use serde_json::Value;
@@ -150,7 +151,7 @@ async fn forbidden(run: &Run<'_>, p: &Pipeline, body: &str) -> (Broken, bool) {
             )));
         }
         Ok(k) => k.name().unwrap_or("?").to_owned(),
-        Err(e) if e.code == "NotFoundException" => {
+        Err(e) if e.is(ErrorKind::NotFound) => {
             return certain(broken.cause(format!(
                 "API key id {id} ({shown}) no longer exists; run `personalize-stack up` to create it again"
             )));

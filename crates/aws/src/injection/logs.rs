@@ -6,6 +6,7 @@
 use super::pipeline::{Pipeline, event_id};
 use super::stream::Found;
 use super::{Broken, Outcome, Run, clip};
+use personalize_stack_core::engine::ErrorKind;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,7 +94,7 @@ impl Follow {
             let page = match page {
                 Ok(page) => page,
                 // The group appears with the function's first line.
-                Err(e) if e.code == "ResourceNotFoundException" => return Ok(()),
+                Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
                 Err(e) => {
                     return Err(Broken::new(format!("cannot read the log group `{log_group}`"))
                         .cause(format!("{}: {}", e.code, e.message)));

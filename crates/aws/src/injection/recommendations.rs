@@ -9,7 +9,7 @@
 
 use super::pipeline::CampaignRef;
 use super::{Broken, Outcome, Run};
-use personalize_stack_core::engine::ProviderError;
+use personalize_stack_core::engine::{ErrorKind, ProviderError};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -31,6 +31,9 @@ pub struct Recommended {
 pub struct CallError {
     /// `before` or `after` the records went in.
     pub when: &'static str,
+    /// What kind of failure it was.
+    #[serde(skip)]
+    pub kind: ErrorKind,
     /// The AWS error code (`ResourceNotFoundException`).
     pub code: String,
     /// AWS's message.
@@ -97,6 +100,7 @@ impl Recommendations {
                 if self.error.is_none() {
                     self.error = Some(CallError {
                         when,
+                        kind: e.kind,
                         code: e.code,
                         message: e.message,
                     });
@@ -160,15 +164,15 @@ pub(crate) async fn after(run: &Run<'_>, recs: &mut Recommendations) -> Outcome 
     let result = ask(run, &arn, &user).await;
     recs.record(AFTER, result);
     if let Some(e) = &recs.error {
-        let cause = match e.code.as_str() {
-            "ResourceNotFoundException" => format!(
+        let cause = match e.kind {
+            ErrorKind::NotFound => format!(
                 "campaign `{}` does not exist or is not ACTIVE: run `personalize-stack up`",
                 recs.campaign_name
             ),
-            "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException" => {
+            ErrorKind::AccessDenied => {
                 "the credentials in use lack personalize:GetRecommendations on the campaign".to_owned()
             }
-            "InvalidInputException" => format!(
+            ErrorKind::Validation => format!(
                 "Personalize refused the request for user `{user}`: the campaign's recipe may not take a user (SIMS and personalized-ranking need an item or a list)"
             ),
             _ => "see the error code; run the test again if it was transient".to_owned(),
@@ -228,13 +232,13 @@ mod tests {
         let mut failed = Recommendations::new(&campaign);
         failed.record(
             BEFORE,
-            Err(ProviderError::new(
+            Err(crate::call::error(
                 "GetRecommendations",
                 "ResourceNotFoundException",
                 "gone",
             )),
         );
-        failed.record(AFTER, Err(ProviderError::new("GetRecommendations", "Other", "x")));
+        failed.record(AFTER, Err(crate::call::error("GetRecommendations", "Other", "x")));
         let e = failed.error.unwrap_or_else(|| panic!("an error"));
         assert_eq!((e.when, e.code.as_str()), ("before", "ResourceNotFoundException"));
         let json = serde_json::to_value(&recs).unwrap_or_default();

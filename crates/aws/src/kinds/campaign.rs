@@ -24,7 +24,7 @@ use super::dataset_group::{
 };
 use crate::Aws;
 use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::campaign::Campaign;
@@ -155,7 +155,7 @@ pub async fn observe(
         .await
     {
         Ok(out) => out.campaign,
-        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) if e.is(ErrorKind::NotFound) => None,
         Err(e) => return Err(e),
     };
     let Some(campaign) = described else {
@@ -245,7 +245,7 @@ pub async fn create(
                     // A previous run created it and stopped before it was ACTIVE: adopt it if
                     // it is ours (a later run updates what differs).
                     if !aws.owns(r, &resource_tags(aws, &existing).await?) {
-                        return Err(ProviderError::new(
+                        return Err(crate::call::error(
                             "CreateCampaign",
                             "ResourceAlreadyExistsException",
                             format!("campaign {existing} exists without the tags of this stack"),
@@ -274,8 +274,8 @@ pub async fn create(
                 break;
             }
             // Created meanwhile: look again.
-            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
-            Err(e) if e.code == "ResourceInUseException" || e.code == "InvalidInputException" => {
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {}
+            Err(e) if e.is(ErrorKind::InUse) || e.is(ErrorKind::Validation) => {
                 return Err(e.hint(
                     "a campaign serves an ACTIVE solution version only: check that the solution's training succeeded",
                 ));
@@ -284,7 +284,7 @@ pub async fn create(
         }
     }
     let Some(arn) = arn else {
-        return Err(ProviderError::new(
+        return Err(crate::call::error(
             "CreateCampaign",
             "ResourceAlreadyExistsException",
             format!("campaign {} exists but cannot be found", spec.name),
@@ -313,7 +313,7 @@ async fn wait_updated(aws: &Aws, arn: &str) -> Result<(), ProviderError> {
         };
         match update.status() {
             None | Some(ACTIVE) => Ok(Some(())),
-            Some(CREATE_FAILED) => Err(ProviderError::new(
+            Some(CREATE_FAILED) => Err(crate::call::error(
                 "wait",
                 "CreateFailed",
                 format!(

@@ -28,7 +28,7 @@ use crate::{Aws, STACK_TAG};
 use aws_sdk_personalize::types::{DataSource, ImportMode};
 use aws_sdk_personalize::types::{Domain as SdkDomain, Tag};
 use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::dataset_group::{DatasetGroup, Domain, InteractionsImport};
@@ -204,7 +204,7 @@ pub(crate) async fn status_of(
     };
     match found {
         Ok(v) => Ok(v),
-        Err(e) if e.code == "ResourceNotFoundException" => Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -218,7 +218,7 @@ pub(crate) async fn wait_active(aws: &Aws, thing: Thing, arn: &str) -> Result<()
     let what = format!("{} {arn} ACTIVE", thing.noun());
     aws.wait_for_within(&what, thing.patience(aws), || async {
         match status_of(aws, thing, arn).await? {
-            None => Err(ProviderError::new(
+            None => Err(crate::call::error(
                 "wait",
                 "ResourceNotFoundException",
                 format!(
@@ -228,7 +228,7 @@ pub(crate) async fn wait_active(aws: &Aws, thing: Thing, arn: &str) -> Result<()
             )
             .hint("something else deleted it; run again to create it")),
             Some((s, _)) if s == ACTIVE => Ok(Some(())),
-            Some((s, reason)) if s == CREATE_FAILED => Err(ProviderError::new(
+            Some((s, reason)) if s == CREATE_FAILED => Err(crate::call::error(
                 "wait",
                 "CreateFailed",
                 format!(
@@ -238,13 +238,13 @@ pub(crate) async fn wait_active(aws: &Aws, thing: Thing, arn: &str) -> Result<()
                 ),
             )
             .hint(thing.create_failed_hint())),
-            Some((s, _)) if is_deleting(&s) => Err(ProviderError::new(
+            Some((s, _)) if is_deleting(&s) => Err(crate::call::error(
                 "wait",
                 "ResourceInUseException",
                 format!("{} {arn} is being deleted ({s})", thing.noun()),
             )
             .hint("run again once it is gone")),
-            Some((s, _)) if s.starts_with("CREATE STOP") => Err(ProviderError::new(
+            Some((s, _)) if s.starts_with("CREATE STOP") => Err(crate::call::error(
                 "wait",
                 "CreateStopped",
                 format!("{} {arn} was stopped before it was ready ({s})", thing.noun()),
@@ -305,7 +305,7 @@ pub(crate) async fn delete_and_wait(aws: &Aws, thing: Thing, arn: &str) -> Resul
                 .await
                 .map(|_| ()),
             Thing::DatasetImportJob | Thing::SolutionVersion => {
-                return Err(ProviderError::new(
+                return Err(crate::call::error(
                     "delete",
                     "NotDeletable",
                     format!(
@@ -318,8 +318,8 @@ pub(crate) async fn delete_and_wait(aws: &Aws, thing: Thing, arn: &str) -> Resul
         };
         match deleted {
             Ok(()) => Ok(None),
-            Err(e) if e.code == "ResourceNotFoundException" => Ok(Some(())),
-            Err(e) if e.code == "ResourceInUseException" => {
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
+            Err(e) if e.is(ErrorKind::InUse) => {
                 if in_use.fetch_add(1, Ordering::SeqCst) + 1 < IN_USE_POLLS {
                     return Ok(None);
                 }
@@ -343,7 +343,7 @@ pub(crate) fn personalize_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Ta
                 .tag_key(k)
                 .tag_value(v)
                 .build()
-                .map_err(|e| ProviderError::new("tags", "InvalidTag", e.to_string()))
+                .map_err(|e| crate::call::error("tags", "InvalidTag", e.to_string()))
         })
         .collect()
 }
@@ -565,7 +565,7 @@ async fn schema_definition(aws: &Aws, arn: &str) -> Result<Option<Value>, Provid
             .schema()
             .and_then(|s| s.schema())
             .map(|text| serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned())))),
-        Err(e) if e.code == "ResourceNotFoundException" => Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -631,7 +631,7 @@ async fn interactions_dataset(
             schema_arn: d.schema_arn().map(str::to_owned),
             created: d.creation_date_time().map_or(0.0, |t| t.as_secs_f64()),
         })),
-        Err(e) if e.code == "ResourceNotFoundException" => Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -680,7 +680,7 @@ pub async fn observe(
         .await
     {
         Ok(out) => out.dataset_group,
-        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) if e.is(ErrorKind::NotFound) => None,
         Err(e) => return Err(e),
     };
     let Some(group) = described else {
@@ -771,7 +771,7 @@ async fn ensure_schema(
             if existing.as_ref().map(canonical_json) == Some(canonical_json(schema)) {
                 return Ok(arn);
             }
-            return Err(ProviderError::new(
+            return Err(crate::call::error(
                 "CreateSchema",
                 "ResourceAlreadyExistsException",
                 format!("schema {name} exists with another definition"),
@@ -790,11 +790,11 @@ async fn ensure_schema(
         match created {
             Ok(out) => return Ok(out.schema_arn().unwrap_or_default().to_owned()),
             // Created meanwhile (another run): look again.
-            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
     }
-    Err(ProviderError::new(
+    Err(crate::call::error(
         "CreateSchema",
         "ResourceAlreadyExistsException",
         format!("schema {name} exists but cannot be found"),
@@ -848,11 +848,11 @@ async fn ensure_interactions(
                 return wait_active(aws, Thing::Dataset, &arn).await;
             }
             // Created meanwhile: look again.
-            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
     }
-    Err(ProviderError::new(
+    Err(crate::call::error(
         "CreateDataset",
         "ResourceAlreadyExistsException",
         format!("the Interactions dataset of {group_arn} exists but cannot be found"),
@@ -889,7 +889,7 @@ pub async fn create(
                     DatasetGroup::Existing { arn } => refs.text(arn),
                     DatasetGroup::Managed { .. } => String::new(),
                 };
-                Err(ProviderError::new(
+                Err(crate::call::error(
                     "DescribeDatasetGroup",
                     "ResourceNotFoundException",
                     format!("dataset group {arn} does not exist"),
@@ -919,7 +919,7 @@ pub async fn create(
                     // A previous run created it and stopped before finishing: adopt it if
                     // it is ours.
                     if !aws.owns(r, &resource_tags(aws, &existing).await?) {
-                        return Err(ProviderError::new(
+                        return Err(crate::call::error(
                             "CreateDatasetGroup",
                             "ResourceAlreadyExistsException",
                             format!("dataset group {existing} exists without the tags of this stack"),
@@ -948,15 +948,15 @@ pub async fn create(
                 arn = out.dataset_group_arn().map(str::to_owned);
                 break;
             }
-            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
-            Err(e) if e.code == "LimitExceededException" => {
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {}
+            Err(e) if e.is(ErrorKind::LimitExceeded) => {
                 return Err(e.hint("Personalize allows few active dataset groups per region (5 in some accounts): delete unused ones or ask for a higher quota in Service Quotas"));
             }
             Err(e) => return Err(e),
         }
     }
     let Some(arn) = arn else {
-        return Err(ProviderError::new(
+        return Err(crate::call::error(
             "CreateDatasetGroup",
             "ResourceAlreadyExistsException",
             format!("dataset group {name} exists but cannot be found"),
@@ -1050,9 +1050,9 @@ pub async fn delete(
             .await
         {
             Ok(_) => {}
-            Err(e) if e.code == "ResourceNotFoundException" => {}
+            Err(e) if e.is(ErrorKind::NotFound) => {}
             // A dataset outside this stack uses a schema of the same name: it is not ours.
-            Err(e) if e.code == "ResourceInUseException" => {}
+            Err(e) if e.is(ErrorKind::InUse) => {}
             Err(e) => return Err(e),
         }
     }
@@ -1151,7 +1151,7 @@ async fn newest_import(aws: &Aws, dataset: &InteractionsDataset) -> Result<Optio
         .await
     {
         Ok(out) => out.dataset_import_job,
-        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) if e.is(ErrorKind::NotFound) => None,
         Err(e) => return Err(e),
     };
     Ok(described.map(|j| ImportJob {
@@ -1200,7 +1200,7 @@ async fn ensure_import(
     let location = import_location(&aws.settings.base_dir, &resolve(refs, source)?);
     let role = resolve(refs, role)?;
     let Some(dataset) = interactions_dataset(aws, group_arn).await? else {
-        return Err(ProviderError::new(
+        return Err(crate::call::error(
             "CreateDatasetImportJob",
             "ResourceNotFoundException",
             format!("dataset group {group_arn} has no Interactions dataset to import into"),
@@ -1239,11 +1239,11 @@ async fn ensure_import(
             }
             // The name is taken (a job of an earlier dataset of the same group name): the
             // next number.
-            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
     }
-    Err(ProviderError::new(
+    Err(crate::call::error(
         "CreateDatasetImportJob",
         "ResourceAlreadyExistsException",
         format!("no free import job name for {name} after five tries"),

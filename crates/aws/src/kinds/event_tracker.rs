@@ -16,7 +16,7 @@ use super::dataset_group::{
 };
 use crate::Aws;
 use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::event_tracker::EventTracker;
@@ -132,7 +132,7 @@ pub async fn observe(
         .await
     {
         Ok(out) => out.event_tracker,
-        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) if e.is(ErrorKind::NotFound) => None,
         Err(e) => return Err(e),
     };
     let Some(tracker) = described else {
@@ -196,7 +196,7 @@ pub async fn create(
         Ok(out) => out.event_tracker_arn().unwrap_or_default().to_owned(),
         // A previous run created it and stopped before it was ACTIVE: adopt it if it is
         // ours, this name and in this group.
-        Err(e) if e.code == "ResourceAlreadyExistsException" => {
+        Err(e) if e.is(ErrorKind::AlreadyExists) => {
             let found = observe(aws, r, spec, refs).await?;
             match found {
                 Some(o)
@@ -219,7 +219,7 @@ pub async fn create(
     wait_active(aws, Thing::EventTracker, &arn).await?;
     // The tracking ID comes from the description: an adopted tracker has no create output.
     let Some(observed) = observe(aws, r, spec, refs).await? else {
-        return Err(ProviderError::new(
+        return Err(crate::call::error(
             "DescribeEventTracker",
             "ResourceNotFoundException",
             format!("event tracker {arn} disappeared after it was created"),

@@ -11,7 +11,7 @@ use super::common::{canonical_json, changed, put_tag_fields, tag_changes};
 use crate::Aws;
 use aws_sdk_iam::types::Tag;
 use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::iam_role::{CheckedStatement, Effect, IamRole};
@@ -101,7 +101,7 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, ProviderError> 
                 .key(k)
                 .value(v)
                 .build()
-                .map_err(|e| ProviderError::new("CreateRole", "InvalidTag", e.to_string()))
+                .map_err(|e| crate::call::error("CreateRole", "InvalidTag", e.to_string()))
         })
         .collect()
 }
@@ -167,7 +167,7 @@ async fn get_role(aws: &Aws, name: &str) -> Result<Option<aws_sdk_iam::types::Ro
         .await
     {
         Ok(out) => Ok(out.role),
-        Err(e) if e.code == "NoSuchEntity" => Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -204,7 +204,7 @@ async fn inline_policies(aws: &Aws, name: &str) -> Result<BTreeMap<String, Value
                 policies.insert(policy, decode_document(out.policy_document()));
             }
             // Deleted between the list and the get: it is not there.
-            Err(e) if e.code == "NoSuchEntity" => {}
+            Err(e) if e.is(ErrorKind::NotFound) => {}
             Err(e) => return Err(e),
         }
     }
@@ -325,8 +325,8 @@ async fn attach(aws: &Aws, role: &str, arn: &str) -> Result<(), ProviderError> {
         iam.attach_role_policy().role_name(role).policy_arn(arn).send()
     })
     .await
-    .map_err(|e| match e.code.as_str() {
-        "NoSuchEntity" => e.hint(format!(
+    .map_err(|e| match e.kind {
+        ErrorKind::NotFound => e.hint(format!(
             "check the ARN of `{arn}`: AWS managed policies for services often live under `policy/service-role/`"
         )),
         _ => e,
@@ -369,21 +369,21 @@ pub async fn create(
     let arn = match created {
         Ok(out) => out.role().map(|role| role.arn().to_owned()),
         // A previous run created it and stopped before finishing: adopt it if it is ours.
-        Err(e) if e.code == "EntityAlreadyExists" => None,
+        Err(e) if e.is(ErrorKind::AlreadyExists) => None,
         Err(e) => return Err(e),
     };
     let arn = match arn {
         Some(arn) => arn,
         None => {
             let Some(found) = observe(aws, r, spec, refs).await? else {
-                return Err(ProviderError::new(
+                return Err(crate::call::error(
                     "CreateRole",
                     "NoSuchEntity",
                     format!("role {} was neither created nor found", spec.name),
                 ));
             };
             if !found.owned {
-                return Err(ProviderError::new(
+                return Err(crate::call::error(
                     "CreateRole",
                     "EntityAlreadyExists",
                     format!("role {} exists without the tags of this stack", spec.name),
@@ -458,7 +458,7 @@ pub async fn update(
                     .await;
                 match deleted {
                     Ok(_) => {}
-                    Err(e) if e.code == "NoSuchEntity" => {}
+                    Err(e) if e.is(ErrorKind::NotFound) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -479,7 +479,7 @@ pub async fn update(
                         .await;
                     match deleted {
                         Ok(_) => {}
-                        Err(e) if e.code == "NoSuchEntity" => {}
+                        Err(e) if e.is(ErrorKind::NotFound) => {}
                         Err(e) => return Err(e),
                     }
                 }
@@ -526,7 +526,7 @@ async fn detach(aws: &Aws, role: &str, arn: &str) -> Result<(), ProviderError> {
         .await;
     match detached {
         Ok(_) => Ok(()),
-        Err(e) if e.code == "NoSuchEntity" => Ok(()),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
         Err(e) => Err(e),
     }
 }
@@ -560,7 +560,7 @@ pub async fn delete(
             .await;
         match deleted {
             Ok(_) => {}
-            Err(e) if e.code == "NoSuchEntity" => {}
+            Err(e) if e.is(ErrorKind::NotFound) => {}
             Err(e) => return Err(e),
         }
     }
@@ -569,8 +569,8 @@ pub async fn delete(
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) if e.code == "NoSuchEntity" => Ok(()),
-        Err(e) if e.code == "DeleteConflict" => Err(e.hint(
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
+        Err(e) if e.is(ErrorKind::InUse) => Err(e.hint(
             "something outside this stack still uses the role (an instance profile, or a policy attached meanwhile); remove it and run again",
         )),
         Err(e) => Err(e),

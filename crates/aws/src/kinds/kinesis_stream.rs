@@ -16,7 +16,7 @@ use aws_sdk_kinesis::types::{
     StreamStatus,
 };
 use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::kinesis_stream::{KinesisStream, StreamMode};
@@ -91,7 +91,7 @@ async fn summary(aws: &Aws, name: &str) -> Result<Option<StreamDescriptionSummar
         .await
     {
         Ok(out) => Ok(out.stream_description_summary),
-        Err(e) if e.code == "ResourceNotFoundException" => Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -119,7 +119,7 @@ async fn renamed_from(aws: &Aws, r: &Resource, name: &str) -> Result<Option<Stri
             Ok(tags) if aws.owns(r, &tags) => return Ok(Some(candidate)),
             Ok(_) => {}
             // Deleted meanwhile: not ours to find.
-            Err(e) if e.code == "ResourceNotFoundException" => {}
+            Err(e) if e.is(ErrorKind::NotFound) => {}
             Err(e) => return Err(e),
         }
     }
@@ -156,14 +156,14 @@ async fn stream_tags(aws: &Aws, name: &str) -> Result<BTreeMap<String, String>, 
 async fn wait_active(aws: &Aws, name: &str) -> Result<StreamDescriptionSummary, ProviderError> {
     aws.wait_for(&format!("stream {name} ACTIVE"), || async {
         match summary(aws, name).await? {
-            None => Err(ProviderError::new(
+            None => Err(crate::call::error(
                 "DescribeStreamSummary",
                 "ResourceNotFoundException",
                 format!("stream {name} disappeared while waiting for it to become ACTIVE"),
             )
             .hint("something else deleted it; run again to create it")),
             Some(s) if *s.stream_status() == StreamStatus::Active => Ok(Some(s)),
-            Some(s) if *s.stream_status() == StreamStatus::Deleting => Err(ProviderError::new(
+            Some(s) if *s.stream_status() == StreamStatus::Deleting => Err(crate::call::error(
                 "DescribeStreamSummary",
                 "ResourceInUseException",
                 format!("stream {name} is being deleted"),
@@ -270,7 +270,7 @@ async fn converge_settings(
         let details = StreamModeDetails::builder()
             .stream_mode(mode)
             .build()
-            .map_err(|e| ProviderError::new("UpdateStreamMode", "InvalidInput", e.to_string()))?;
+            .map_err(|e| crate::call::error("UpdateStreamMode", "InvalidInput", e.to_string()))?;
         let arn = s.stream_arn().to_owned();
         aws.call("UpdateStreamMode", || {
             kinesis
@@ -382,7 +382,7 @@ pub async fn create(
                 StreamModeDetails::builder()
                     .stream_mode(SdkStreamMode::OnDemand)
                     .build()
-                    .map_err(|e| ProviderError::new("CreateStream", "InvalidInput", e.to_string()))?,
+                    .map_err(|e| crate::call::error("CreateStream", "InvalidInput", e.to_string()))?,
             ),
         ),
     };
@@ -400,10 +400,10 @@ pub async fn create(
     match created {
         Ok(_) => {}
         // A previous run created it and stopped before it finished: adopt it if it is ours.
-        Err(e) if e.code == "ResourceInUseException" => match observe(aws, r, spec, refs).await? {
+        Err(e) if e.is(ErrorKind::InUse) => match observe(aws, r, spec, refs).await? {
             Some(found) if found.owned => {}
             Some(found) => {
-                return Err(ProviderError::new(
+                return Err(crate::call::error(
                     "CreateStream",
                     "ResourceInUseException",
                     format!("stream {} exists without the tags of this stack", found.id),
@@ -488,9 +488,9 @@ pub async fn delete(
             .await;
         match deleted {
             Ok(_) => Ok(None),
-            Err(e) if e.code == "ResourceNotFoundException" => Ok(Some(())),
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
             // Not ACTIVE yet (CREATING, UPDATING): try again on the next poll.
-            Err(e) if e.code == "ResourceInUseException" => Ok(None),
+            Err(e) if e.is(ErrorKind::InUse) => Ok(None),
             Err(e) => Err(e),
         }
     })

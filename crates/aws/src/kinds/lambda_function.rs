@@ -24,7 +24,7 @@ use aws_sdk_lambda::types::{
     FunctionResponseType, LastUpdateStatus, OnFailure, Runtime, State,
 };
 use personalize_stack_core::engine::{
-    Action, Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver, diff,
+    Action, Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver, diff,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::lambda_function::{
@@ -32,9 +32,6 @@ use personalize_stack_core::spec::kinds::lambda_function::{
 };
 use personalize_stack_core::spec::text::Text;
 use std::collections::{BTreeMap, HashMap};
-
-const NOT_FOUND: &str = "ResourceNotFoundException";
-const CONFLICT: &str = "ResourceConflictException";
 
 /// Fields `UpdateFunctionConfiguration` changes.
 const CONFIG_FIELDS: &[&str] = &[
@@ -141,7 +138,7 @@ pub async fn observe(
         .await
     {
         Ok(got) => got,
-        Err(e) if e.code == NOT_FOUND => return Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
     let tags: BTreeMap<String, String> = got
@@ -267,7 +264,7 @@ pub async fn create(
     match created {
         Ok(_) => {}
         // A run stopped after creating it, or another run raced us: bring it in line.
-        Err(e) if e.code == CONFLICT && !e.message.contains("in progress") => {
+        Err(e) if e.is(ErrorKind::Conflict) && !e.message.contains("in progress") => {
             return converge_existing(aws, r, spec, refs).await;
         }
         Err(e) => return Err(e),
@@ -294,15 +291,16 @@ async fn converge_existing(
 ) -> Result<Attrs, ProviderError> {
     let want = desired(aws, r, spec, refs)?;
     let Some(observed) = observe(aws, r, spec, refs).await? else {
-        return Err(ProviderError::new(
+        return Err(crate::call::error(
             "CreateFunction",
-            CONFLICT,
+            "ResourceConflictException",
             format!("function {} was reported to exist but cannot be found", spec.name),
         )
+        .kind(ErrorKind::Conflict)
         .hint("run again"));
     };
     match diff(&want, Some(&observed)) {
-        Action::Foreign { id } => Err(ProviderError::new(
+        Action::Foreign { id } => Err(crate::call::error(
             "ownership",
             "NotOurs",
             format!("`{id}` exists without the tags of this stack"),
@@ -459,7 +457,7 @@ pub async fn delete(
         .await
     {
         Ok(_) => {}
-        Err(e) if e.code == NOT_FOUND => {}
+        Err(e) if e.is(ErrorKind::NotFound) => {}
         Err(e) => return Err(e),
     }
     aws.wait_for("function deleted", || async {
@@ -468,7 +466,7 @@ pub async fn delete(
             .await
         {
             Ok(_) => Ok(None),
-            Err(e) if e.code == NOT_FOUND => Ok(Some(())),
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
             Err(e) => Err(e),
         }
     })
@@ -483,7 +481,7 @@ pub async fn delete(
         .await
     {
         Ok(_) => Ok(()),
-        Err(e) if e.code == NOT_FOUND => Ok(()),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
         Err(e) => Err(e),
     }
 }
@@ -558,7 +556,7 @@ async fn wait_active(aws: &Aws, name: &str) -> Result<String, ProviderError> {
             .await?;
         match c.state() {
             Some(State::Active) => Ok(Some(c.function_arn().map(str::to_owned).unwrap_or_default())),
-            Some(State::Failed) => Err(ProviderError::new(
+            Some(State::Failed) => Err(crate::call::error(
                 "CreateFunction",
                 "FunctionFailed",
                 format!(
@@ -591,7 +589,7 @@ async fn wait_update_status(aws: &Aws, name: &str, fail_on_failed: bool) -> Resu
             })
             .await?;
         if c.state() == Some(&State::Failed) {
-            return Err(ProviderError::new(
+            return Err(crate::call::error(
                 "GetFunctionConfiguration",
                 "FunctionFailed",
                 format!(
@@ -605,7 +603,7 @@ async fn wait_update_status(aws: &Aws, name: &str, fail_on_failed: bool) -> Resu
         }
         match c.last_update_status() {
             Some(LastUpdateStatus::InProgress) => Ok(None),
-            Some(LastUpdateStatus::Failed) if fail_on_failed => Err(ProviderError::new(
+            Some(LastUpdateStatus::Failed) if fail_on_failed => Err(crate::call::error(
                 "UpdateFunction",
                 "UpdateFailed",
                 format!(
@@ -716,7 +714,7 @@ async fn ensure_log_group(aws: &Aws, r: &Resource, spec: &LambdaFunction) -> Res
         .await
     {
         Ok(_) => {}
-        Err(e) if e.code == "ResourceAlreadyExistsException" => {
+        Err(e) if e.is(ErrorKind::AlreadyExists) => {
             if let Some(arn) = find_log_group(aws, &group)
                 .await?
                 .and_then(|g| g.log_group_arn().map(str::to_owned))
@@ -772,7 +770,7 @@ async fn list_mappings(
             .await
         {
             Ok(page) => page,
-            Err(e) if e.code == NOT_FOUND => return Ok(out),
+            Err(e) if e.is(ErrorKind::NotFound) => return Ok(out),
             Err(e) => return Err(e),
         };
         out.extend(page.event_source_mappings().iter().cloned());
@@ -900,13 +898,13 @@ async fn ensure_mapping(
             .await;
         let uuid = match created {
             Ok(m) => m.uuid().map(str::to_owned).ok_or_else(|| {
-                ProviderError::new(
+                crate::call::error(
                     "CreateEventSourceMapping",
                     "NoUuid",
                     "the new mapping has no UUID",
                 )
             })?,
-            Err(e) if e.code == CONFLICT && e.message.contains("already exists") => {
+            Err(e) if e.is(ErrorKind::Conflict) && e.message.contains("already exists") => {
                 let found = list_mappings(aws, &spec.name, Some(&stream))
                     .await?
                     .into_iter()
@@ -927,11 +925,12 @@ async fn ensure_mapping(
         wait_mapping(aws, &uuid, t.enabled).await?;
         return Ok(uuid);
     }
-    Err(ProviderError::new(
+    Err(crate::call::error(
         "CreateEventSourceMapping",
-        CONFLICT,
+        "ResourceConflictException",
         format!("a mapping of {} to {stream} keeps reappearing", spec.name),
     )
+    .kind(ErrorKind::Conflict)
     .hint("another process is managing this function's trigger; run again"))
 }
 
@@ -1012,7 +1011,7 @@ async fn settled_state(aws: &Aws, uuid: &str) -> Result<Option<String>, Provider
                 Some(s @ ("Enabled" | "Disabled" | "Deleting")) => Ok(Some(Some(s.to_owned()))),
                 _ => Ok(None),
             },
-            Err(e) if e.code == NOT_FOUND => Ok(Some(None)),
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(None)),
             Err(e) => Err(e),
         }
     })
@@ -1048,7 +1047,7 @@ async fn delete_mapping(aws: &Aws, uuid: &str) -> Result<(), ProviderError> {
                 .await
             {
                 Ok(_) => {}
-                Err(e) if e.code == NOT_FOUND => return Ok(()),
+                Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
@@ -1066,7 +1065,7 @@ async fn wait_mapping_gone(aws: &Aws, uuid: &str) -> Result<(), ProviderError> {
             .await
         {
             Ok(_) => Ok(None),
-            Err(e) if e.code == NOT_FOUND => Ok(Some(())),
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
             Err(e) => Err(e),
         }
     })

@@ -39,7 +39,7 @@ use aws_sdk_apigateway::types::{
     QuotaSettings, Resource as SdkResource, RestApi as SdkRestApi, Stage, ThrottleSettings, UsagePlan,
 };
 use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::rest_api::{
@@ -482,7 +482,7 @@ fn tags_of(m: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
 }
 
 fn is_not_found(e: &ProviderError) -> bool {
-    e.code == "NotFoundException"
+    e.is(ErrorKind::NotFound)
 }
 
 /// `Ok` when the call succeeded or the thing was already gone.
@@ -1190,7 +1190,7 @@ async fn converge_routes(aws: &Aws, api_id: &str, def: &Definition) -> Result<()
         }
         let parent = parent_path(path);
         let parent_id = ids.get(parent).cloned().ok_or_else(|| {
-            ProviderError::new(
+            crate::call::error(
                 "apigateway:CreateResource",
                 "MissingParent",
                 format!("no resource for `{parent}`, the parent of `{path}`"),
@@ -1695,7 +1695,7 @@ async fn converge_usage(
             Ok(_) => {}
             // Already in the plan (added since we looked) is what we want; any other conflict
             // (the key in another plan of the same stage) is a real error.
-            Err(e) if e.code == "ConflictException" => {
+            Err(e) if e.is(ErrorKind::Conflict) => {
                 if !plan_keys(aws, &plan_id)
                     .await?
                     .iter()

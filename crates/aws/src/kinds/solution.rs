@@ -25,7 +25,7 @@ use super::dataset_group::{
 use crate::{Aws, STACK_TAG};
 use aws_sdk_personalize::types::{SolutionConfig, TrainingMode};
 use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::solution::Solution;
@@ -218,7 +218,7 @@ pub async fn observe(
         .await
     {
         Ok(out) => out.solution,
-        Err(e) if e.code == "ResourceNotFoundException" => None,
+        Err(e) if e.is(ErrorKind::NotFound) => None,
         Err(e) => return Err(e),
     };
     let Some(solution) = described else {
@@ -369,7 +369,7 @@ pub async fn create(
                     // A previous run created it and stopped before it was trained: adopt it if
                     // it is ours.
                     if !aws.owns(r, &resource_tags(aws, &existing).await?) {
-                        return Err(ProviderError::new(
+                        return Err(crate::call::error(
                             "CreateSolution",
                             "ResourceAlreadyExistsException",
                             format!("solution {existing} exists without the tags of this stack"),
@@ -401,12 +401,12 @@ pub async fn create(
                 break;
             }
             // Created meanwhile: look again.
-            Err(e) if e.code == "ResourceAlreadyExistsException" => {}
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {}
             Err(e) => return Err(e),
         }
     }
     let Some(arn) = arn else {
-        return Err(ProviderError::new(
+        return Err(crate::call::error(
             "CreateSolution",
             "ResourceAlreadyExistsException",
             format!("solution {} exists but cannot be found", spec.name),
@@ -507,7 +507,7 @@ async fn stop_training(aws: &Aws, solution: &str) -> Result<(), ProviderError> {
         match stopped {
             Ok(_) => {}
             // It finished, failed or went meanwhile: nothing left to stop.
-            Err(e) if e.code == "ResourceInUseException" || e.code == "ResourceNotFoundException" => {}
+            Err(e) if e.is(ErrorKind::InUse) || e.is(ErrorKind::NotFound) => {}
             Err(e) => return Err(e),
         }
     }
@@ -525,7 +525,7 @@ async fn stop_training(aws: &Aws, solution: &str) -> Result<(), ProviderError> {
 async fn created_at_if_exists(aws: &Aws, solution: &str) -> Result<Option<f64>, ProviderError> {
     match created_at(aws, solution).await {
         Ok(t) => Ok(Some(t)),
-        Err(e) if e.code == "ResourceNotFoundException" => Ok(None),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }

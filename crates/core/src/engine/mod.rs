@@ -17,28 +17,87 @@ pub use run::{Cancel, Outcome, Progress, Report, Status, apply, destroy, invento
 use crate::spec::Resource;
 use std::future::Future;
 
-/// A provider failure: the operation, the service's error code and message, and a hint.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+/// What kind of failure a [`ProviderError`] is: what callers match on (never the service's
+/// error code, whose spelling differs between services). Set once, where the provider
+/// classifies the SDK's errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ErrorKind {
+    /// The resource does not exist (`ResourceNotFoundException`, `NoSuchEntity`,
+    /// `NotFoundException`).
+    NotFound,
+    /// It exists already (`ResourceAlreadyExistsException`, `EntityAlreadyExists`).
+    AlreadyExists,
+    /// It is in use, or busy changing (`ResourceInUseException`, `DeleteConflict`; Kinesis
+    /// also says this of a stream that exists).
+    InUse,
+    /// A concurrent change conflicts (`ConflictException`, `ResourceConflictException`).
+    Conflict,
+    /// An account limit is reached (`LimitExceededException`).
+    LimitExceeded,
+    /// Throttled after every retry.
+    Throttled,
+    /// The caller lacks a permission, or its credentials are refused or expired.
+    AccessDenied,
+    /// No usable credentials were found.
+    Credentials,
+    /// The request was invalid (`ValidationException`, `InvalidInputException`,
+    /// `InvalidParameterValueException`, `BadRequestException`, …).
+    Validation,
+    /// The endpoint could not be reached, or its answer not read.
+    Connection,
+    /// A local step failed (building or reading a Lambda package).
+    Local,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
+/// A provider failure: the operation, its [`ErrorKind`], the service's error code and
+/// message, a hint, and the error it came from.
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation}: {code}: {message}{}", hint.as_deref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
 pub struct ProviderError {
     /// The API operation (`CreateStream`) or local step (`build lambda`).
     pub operation: String,
-    /// The error code (`ResourceInUseException`).
+    /// What kind of failure it is: what to match on.
+    pub kind: ErrorKind,
+    /// The error code (`ResourceInUseException`), for messages.
     pub code: String,
     /// The message.
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
+    /// The error this one was made from (the SDK's), kept for its cause chain.
+    #[source]
+    pub source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
 
+/// Errors are equal when they say the same; where they came from is not compared.
+impl PartialEq for ProviderError {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.operation, self.kind, &self.code, &self.message, &self.hint)
+            == (
+                &other.operation,
+                other.kind,
+                &other.code,
+                &other.message,
+                &other.hint,
+            )
+    }
+}
+
+impl Eq for ProviderError {}
+
 impl ProviderError {
-    /// A failure of `operation`.
+    /// A failure of `operation`, of kind [`ErrorKind::Other`].
     pub fn new(operation: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
         ProviderError {
             operation: operation.into(),
+            kind: ErrorKind::Other,
             code: code.into(),
             message: message.into(),
             hint: None,
+            source: None,
         }
     }
 
@@ -47,6 +106,25 @@ impl ProviderError {
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// Of `kind`.
+    #[must_use]
+    pub fn kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Made from `source`.
+    #[must_use]
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(std::sync::Arc::new(source));
+        self
+    }
+
+    /// Whether it is of `kind`.
+    pub fn is(&self, kind: ErrorKind) -> bool {
+        self.kind == kind
     }
 }
 
