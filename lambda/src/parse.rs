@@ -645,7 +645,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     }
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > i64::from(days_in_month(year, month)?)
         || hour > 23
         || minute > 59
         || second > 60
@@ -686,31 +686,23 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     };
     // A leap second (:60) is taken as the last millisecond of :59.
     let (second, millis) = if second == 60 { (59, 999) } else { (second, millis) };
-    let days = days_from_civil(year, month, day);
+    let days = days_from_civil(year, month, day)?;
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     Some(secs * 1000 + millis)
 }
 
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+/// The number of days in `month` of `year` (the `time` crate's calendar).
+fn days_in_month(year: i64, month: i64) -> Option<u8> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    Some(month.length(i32::try_from(year).ok()?))
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(year) => 29,
-        _ => 28,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> Option<i64> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    Some(i64::from(
+        date.to_julian_day() - time::OffsetDateTime::UNIX_EPOCH.date().to_julian_day(),
+    ))
 }

@@ -401,17 +401,13 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     let ([y, m, day], [hh, mm, ss]) = (d.as_slice(), t.as_slice()) else {
         return None;
     };
-    if !(1..=12).contains(m) || !(1..=31).contains(day) || *hh > 23 || *mm > 59 || *ss > 60 {
+    if *hh > 23 || *mm > 59 || *ss > 60 {
         return None;
     }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if *m <= 2 { y - 1 } else { *y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let month = time::Month::try_from(u8::try_from(*m).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(*y).ok()?, month, u8::try_from(*day).ok()?).ok()?;
+    let days = i64::from(date.to_julian_day() - time::OffsetDateTime::UNIX_EPOCH.date().to_julian_day());
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
 }
 
@@ -424,5 +420,10 @@ mod tests {
         assert_eq!(parse_timestamp("1676975804"), Some(1_676_975_804));
         assert_eq!(parse_timestamp("2023-02-21T10:36:44Z"), Some(1_676_975_804));
         assert_eq!(parse_timestamp("yesterday"), None);
+        assert_eq!(parse_timestamp("2024-02-29T12:34:56Z"), Some(1_709_210_096));
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(0));
+        // Days a month does not have, and months a year does not have.
+        assert_eq!(parse_timestamp("2026-02-30T00:00:00Z"), None);
+        assert_eq!(parse_timestamp("2026-13-01T00:00:00Z"), None);
     }
 }

@@ -338,34 +338,19 @@ fn child_shards(stream: &Stream, closed: &Shard) -> Vec<Value> {
 /// Epoch ms as Java's `Date.toString()` in UTC (`Thu Jan 01 00:00:00 UTC 2015`), as Kinesis
 /// prints times in its iterator messages.
 fn java_date(ms: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let secs = ms / 1000;
-    let days = secs / 86_400;
-    let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
-    let (year, month, day) = civil_from_days(days);
+    let t = crate::services::sts::utc(ms);
+    let weekday = format!("{:?}", t.weekday());
+    let month = format!("{:?}", t.month());
     format!(
-        "{} {} {day:02} {h:02}:{m:02}:{s:02} UTC {year}",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize]
+        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
+        &weekday[..3],
+        &month[..3],
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.year()
     )
-}
-
-/// (year, month 1–12, day 1–31) of a count of days since 1970-01-01 (Howard Hinnant's
-/// algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
