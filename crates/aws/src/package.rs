@@ -124,7 +124,7 @@ fn megabytes(bytes: u64) -> String {
 }
 
 /// Built packages by what they were built from, shared by every provider made from the same
-/// [`Settings`](crate::Settings): a fleet of fifty accounts builds its crate once.
+/// [`Settings`]: a fleet of fifty accounts builds its crate once.
 #[derive(Clone, Default)]
 pub struct Packages(Arc<Mutex<BTreeMap<String, Arc<Package>>>>);
 
@@ -201,7 +201,7 @@ pub(crate) fn for_function(
 /// bars start, so the build shows on its own and every attendee finds the package ready.
 ///
 /// # Errors
-/// As [`for_function`].
+/// As `for_function`.
 pub fn prepare(settings: &Settings, stack: &Stack) -> Result<(), ProviderError> {
     for resource in stack.resources.values() {
         if let ResourceSpec::LambdaFunction(f) = &resource.spec {

@@ -6,7 +6,7 @@
 //! a replacement: it is created again once gone).
 //!
 //! Create and update share one convergence of the stream's settings read afresh from AWS
-//! ([`converge_settings`]), so a run interrupted between two steps (say after CreateStream,
+//! (`converge_settings`), so a run interrupted between two steps (say after CreateStream,
 //! before the retention change) finishes the rest on the next run.
 
 use super::common::{put_tag_fields, tag_changes};

@@ -4,7 +4,7 @@
 //! while references to other resources are only known once deployed:
 //! 1. [`substitute_vars`] replaces `${stack}`, `${region}`, `${attendee}`, `${account_id}`
 //!    and user `vars` in every scalar of the YAML tree, before typing;
-//! 2. [`Text::parse`] splits what remains of a string field into literals and
+//! 2. `Text::parse` splits what remains of a string field into literals and
 //!    `${resource.attribute}` references.
 //!
 //! `$${` writes a literal `${`. In mapping templates a `${...}` whose first name is not a

@@ -24,8 +24,8 @@
 //!
 //! Accepted events are stored durably, one document per event, under
 //! `account/region/personalize-events/event/{datasetGroupArn}/{n}` with a per-group counter,
-//! so their keys sort in arrival order ([`stored_events`] reads them back), and a running count
-//! per tracking id, so that counting them ([`stored_event_count`]) reads one document.
+//! so their keys sort in arrival order (`stored_events` reads them back), and a running count
+//! per tracking id, so that counting them (`stored_event_count`) reads one document.
 
 use super::{Ctx, escape_id};
 use crate::protocol::members::{list, string, wrong_type};

@@ -1,6 +1,6 @@
 //! IAM (awsQuery). Roles are global: keys use [`Ctx::global_key`].
 //!
-//! A role is one document at [`role_key`]; its inline policies, attached managed policies and
+//! A role is one document at `role_key`; its inline policies, attached managed policies and
 //! tags live inside it, so deleting the role leaves no key behind. Policy documents are kept
 //! as the caller sent them (decoded from the form) and returned URL-encoded, as IAM does.
 

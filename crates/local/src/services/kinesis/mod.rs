@@ -1,12 +1,12 @@
 //! Kinesis (awsJson 1.1, `Kinesis_20131202.*`): the control plane, and the data plane
-//! (PutRecord, PutRecords, GetShardIterator, GetRecords; storage in [`records`]).
+//! (PutRecord, PutRecords, GetShardIterator, GetRecords; storage in `records`).
 //!
 //! Streams are created `CREATING` and become `ACTIVE` after the profile's `stream_ready_ms`;
 //! UpdateShardCount makes them `UPDATING` for as long, then closes the old shards and opens
 //! the new ones (UpdateStreamMode, StartStreamEncryption and StopStreamEncryption make them
 //! `UPDATING` for as long too); DeleteStream makes them `DELETING` until `stream_delete_ms`
 //! has passed. All of it is computed from stored times when a stream is read
-//! ([`model::Stream::settled`]).
+//! (`model::Stream::settled`).
 //!
 //! Errors are Kinesis's own: `ResourceNotFoundException` "Stream X under account Y not
 //! found.", `ResourceInUseException` for a name taken or a stream not `ACTIVE`,

@@ -1,7 +1,7 @@
 //! CloudWatch Logs (awsJson 1.1, `Logs_20140328.*`).
 //!
 //! A log group and a log stream are one small document each; events are stored in batches,
-//! one blob per PutLogEvents call (or per [`append_events`]), so a put costs O(batch) and
+//! one blob per PutLogEvents call (or per `append_events`), so a put costs O(batch) and
 //! never rewrites what is already stored. Reads merge a stream's batches in timestamp order.
 //! Retention is applied lazily: events older than the group's retention are not returned.
 

@@ -3,7 +3,7 @@
 //! versions and campaigns, with their tags. Recommendations themselves are served by
 //! `personalize_runtime`.
 //!
-//! Lifecycles follow AWS (see [`model`]): dataset groups, datasets and event trackers are
+//! Lifecycles follow AWS (see `model`): dataset groups, datasets and event trackers are
 //! created `CREATE PENDING` → `CREATE IN_PROGRESS` → `ACTIVE` over the profile's
 //! `dataset_group_ready_ms`, `dataset_ready_ms` and `tracker_ready_ms`, and deleted over
 //! `personalize_delete_ms`. Dependencies are enforced as AWS does: a dataset or tracker needs
