@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod fleet;
+mod interrupt;
 mod progress;
 mod report;
 
@@ -96,31 +97,15 @@ fn main() -> ExitCode {
         Err(Failure::Reported) => ExitCode::FAILURE,
         Err(Failure::Error(e)) => {
             eprintln!("error: {e}");
-            for cause in causes(&e, cli.global.verbose) {
+            for cause in commands::causes(&e, cli.global.verbose) {
                 eprintln!("  caused by: {cause}");
+            }
+            if let Some(hint) = commands::hint_of(&e) {
+                eprintln!("  hint: {hint}");
             }
             ExitCode::FAILURE
         }
     }
-}
-
-/// The causes of `error` worth printing: down to the first provider error, which already
-/// says what its SDK error does in one line; the SDK's own layers ("dispatch failure", "io
-/// error", …) too with `-v`.
-fn causes(error: &anyhow::Error, verbose: bool) -> Vec<String> {
-    use personalize_stack_core::engine::ProviderError;
-    let mut shown = Vec::new();
-    let mut chain = error.chain();
-    // The chain's own links, not `anyhow::Error::is`, which also sees through context.
-    let mut past_provider = chain.next().is_some_and(|top| top.is::<ProviderError>());
-    for cause in chain {
-        if past_provider && !verbose {
-            break;
-        }
-        shown.push(cause.to_string());
-        past_provider |= cause.is::<ProviderError>();
-    }
-    shown
 }
 
 fn test_options(args: &cli::TestArgs) -> commands::test::Options {

@@ -55,7 +55,7 @@ pub fn describe(status: &Status) -> String {
         Status::Done(verb) => (*verb).to_owned(),
         Status::Absent => "absent".to_owned(),
         Status::NotOurs(id) => format!("left alone: `{id}` is not this stack's"),
-        Status::Failed(e) => format!("FAILED: {e}"),
+        Status::Failed(e) => format!("FAILED: {}", e.with_hint()),
         Status::NotStarted(why) => format!("not started ({why})"),
     }
 }

@@ -6,7 +6,7 @@ use super::target;
 use super::up::summarize;
 use crate::cli::GlobalArgs;
 use crate::progress::Lines;
-use personalize_stack_core::engine::{self, Cancel};
+use personalize_stack_core::engine;
 use std::sync::Arc;
 
 /// Runs `destroy`.
@@ -22,15 +22,9 @@ pub async fn run(global: &GlobalArgs, yes: bool, parallelism: usize) -> Result<(
             "cancelled; nothing was deleted",
         )?;
     }
-    let (cancel, trip) = Cancel::new();
-    let interrupts = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nInterrupted: finishing the deletions in flight. Ctrl-C again to stop at once.");
-            trip();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
-        }
+    let (cancel, _interrupts) = crate::interrupt::two_stage(crate::interrupt::Messages {
+        first: "Interrupted: finishing the deletions in flight. Ctrl-C again to stop at once.",
+        second: None,
     });
     let lines = Arc::new(Lines::new(&connected.stack, global.quiet));
     let report = engine::destroy(
@@ -42,7 +36,6 @@ pub async fn run(global: &GlobalArgs, yes: bool, parallelism: usize) -> Result<(
     )
     .await
     .map_err(Failure::from)?;
-    interrupts.abort();
     summarize(&report);
     // Look again: only a fresh scan proves what is left.
     let left = engine::inventory(&connected.aws, &connected.stack)

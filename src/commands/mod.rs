@@ -13,6 +13,7 @@ pub mod validate;
 use crate::cli::GlobalArgs;
 use crate::report;
 use anyhow::Context as _;
+use personalize_stack_core::engine::ProviderError;
 use personalize_stack_core::{LoadOptions, Stack};
 
 /// Why a command failed, beyond what it already printed.
@@ -24,11 +25,51 @@ pub enum Failure {
     Error(anyhow::Error),
 }
 
-impl From<personalize_stack_core::engine::ProviderError> for Failure {
+impl From<ProviderError> for Failure {
     /// Keeps the error itself (and so its cause chain) for `main` to render.
-    fn from(e: personalize_stack_core::engine::ProviderError) -> Self {
+    fn from(e: ProviderError) -> Self {
         Failure::Error(anyhow::Error::new(e))
     }
+}
+
+/// The causes of `error` worth printing: down to the first provider error, which already
+/// says what its SDK error does in one line; the SDK's own layers ("dispatch failure", "io
+/// error", …) too when `verbose`.
+pub fn causes(error: &anyhow::Error, verbose: bool) -> Vec<String> {
+    let mut shown = Vec::new();
+    let mut chain = error.chain();
+    // The chain's own links, not `anyhow::Error::is`, which also sees through context.
+    let mut past_provider = chain.next().is_some_and(|top| top.is::<ProviderError>());
+    for cause in chain {
+        if past_provider && !verbose {
+            break;
+        }
+        shown.push(cause.to_string());
+        past_provider |= cause.is::<ProviderError>();
+    }
+    shown
+}
+
+/// The hint of the first provider error in `error`'s chain: printed once, after the causes.
+pub fn hint_of(error: &anyhow::Error) -> Option<&str> {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<ProviderError>())
+        .and_then(|e| e.hint.as_deref())
+}
+
+/// `error` on one line, for a table row: the message and its causes (as [`causes`] picks
+/// them) joined by `: `, then `; hint: …`.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = std::iter::once(error.to_string())
+        .chain(causes(error, false))
+        .collect::<Vec<_>>()
+        .join(": ");
+    if let Some(hint) = hint_of(error) {
+        line.push_str("; hint: ");
+        line.push_str(hint);
+    }
+    line
 }
 
 impl From<anyhow::Error> for Failure {

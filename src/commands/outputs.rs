@@ -6,7 +6,7 @@ use crate::cli::{GlobalArgs, Output};
 use anyhow::anyhow;
 use personalize_stack_core::Stack;
 use personalize_stack_core::engine::{self, Attrs};
-use personalize_stack_core::spec::kinds::Kind;
+use personalize_stack_core::spec::kinds::Visibility;
 use std::collections::BTreeMap;
 
 /// One output line.
@@ -26,22 +26,17 @@ pub fn collect(stack: &Stack, attrs: &BTreeMap<String, Attrs>) -> Vec<Item> {
         let Some(a) = attrs.get(&resource.logical) else {
             continue;
         };
-        let wanted: &[(&str, bool)] = match resource.kind {
-            Kind::RestApi => &[("url", false), ("api_key", true), ("id", false)],
-            Kind::EventTracker => &[("tracking_id", false), ("arn", false)],
-            Kind::KinesisStream => &[("arn", false)],
-            Kind::LambdaFunction => &[("arn", false)],
-            Kind::DatasetGroup => &[("arn", false)],
-            Kind::IamRole => &[("arn", false)],
-            Kind::Solution => &[("arn", false), ("solution_version_arn", false)],
-            Kind::Campaign => &[("arn", false)],
-        };
-        for (attr, secret) in wanted {
-            if let Some(v) = a.get(*attr) {
+        for attribute in resource.kind.attributes() {
+            let secret = match attribute.visibility {
+                Visibility::Reference => continue,
+                Visibility::Output => false,
+                Visibility::Secret => true,
+            };
+            if let Some(v) = a.get(attribute.name) {
                 items.push(Item {
-                    name: format!("{}.{attr}", resource.logical),
+                    name: format!("{}.{}", resource.logical, attribute.name),
                     value: v.clone(),
-                    secret: *secret,
+                    secret,
                 });
             }
         }

@@ -6,7 +6,7 @@ use crate::cli::GlobalArgs;
 use crate::cli::Output;
 use crate::progress::{self, Lines};
 use anyhow::anyhow;
-use personalize_stack_core::engine::{self, Cancel, Report, Status};
+use personalize_stack_core::engine::{self, Report, Status};
 use std::sync::Arc;
 
 /// `up`'s options.
@@ -105,21 +105,13 @@ pub async fn apply(
     connected: &Connected,
     parallelism: usize,
 ) -> Result<Report, Failure> {
-    let (cancel, trip) = Cancel::new();
-    let interrupts = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nInterrupted: finishing the steps in flight, starting nothing new. Ctrl-C again to stop at once."
-            );
-            trip();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("Stopped. Run the same command again to converge.");
-                std::process::exit(130);
-            }
-        }
+    let (cancel, _interrupts) = crate::interrupt::two_stage(crate::interrupt::Messages {
+        first: "Interrupted: finishing the steps in flight, starting nothing new. Ctrl-C again to stop at once.",
+        second: Some("Stopped. Run the same command again to converge."),
     });
     let lines = Arc::new(Lines::new(&connected.stack, global.quiet));
-    let report = engine::apply(
+    // `_interrupts` listens until the apply has returned.
+    engine::apply(
         Arc::clone(&connected.aws),
         Arc::clone(&connected.stack),
         parallelism,
@@ -127,9 +119,7 @@ pub async fn apply(
         cancel,
     )
     .await
-    .map_err(Failure::from);
-    interrupts.abort();
-    report
+    .map_err(Failure::from)
 }
 
 /// Done / failed / not started, and why.

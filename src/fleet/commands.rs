@@ -12,10 +12,11 @@ use anyhow::anyhow;
 use personalize_stack_aws::Settings;
 use personalize_stack_aws::injection;
 use personalize_stack_core::Stack;
-use personalize_stack_core::engine::{self, Action, Attrs, Status};
+use personalize_stack_core::engine::{self, Action, Attrs};
 use personalize_stack_core::fleet::Fleet;
 use personalize_stack_core::spec::kinds::Kind;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -72,7 +73,42 @@ impl Ctx {
             build_progress: target::settings(&self.global).build_progress,
             ..self.settings.clone()
         };
-        personalize_stack_aws::package::prepare(&settings, &stack).map_err(|e| Failure::Error(anyhow!("{e}")))
+        personalize_stack_aws::package::prepare(&settings, &stack).map_err(Failure::from)
+    }
+
+    /// Opens the fleet and, unless `--quiet`, says what is about to happen to it
+    /// (`Planning fleet …`).
+    async fn start(global: &GlobalArgs, path: &Path, doing: &str) -> Result<Arc<Ctx>, Failure> {
+        let ctx = Ctx::open(global, path).await?;
+        if !global.quiet {
+            eprintln!("{doing} {}", ctx.describe());
+        }
+        Ok(ctx)
+    }
+
+    /// Runs `job` for every attendee under progress bars titled `what`; rows in fleet order.
+    async fn run<F, Fut>(self: &Arc<Ctx>, what: &str, job: F) -> Vec<Row>
+    where
+        F: Fn(Arc<Ctx>, Job) -> Fut,
+        Fut: Future<Output = Row> + Send + 'static,
+    {
+        each(&self.fleet, &self.bars(what), |j| job(Arc::clone(self), j)).await
+    }
+
+    /// The summary (`columns` of `rows`, or JSON), and the command's verdict: an error naming
+    /// the attendees whose `what` failed.
+    fn conclude(
+        &self,
+        rows: &[Row],
+        columns: &[Column],
+        show_secrets: bool,
+        what: &str,
+    ) -> Result<(), Failure> {
+        match self.global.output {
+            Output::Json => println!("{:#}", rows::json(&self.fleet.name, rows, show_secrets)),
+            Output::Text => rows::print_table(rows, columns),
+        }
+        verdict(rows, what)
     }
 
     fn bars(&self, what: &str) -> Bars {
@@ -106,7 +142,7 @@ fn finish(mut row: Row, result: anyhow::Result<()>, started: Instant) -> Row {
     row.duration = started.elapsed();
     match result {
         Ok(()) => row,
-        Err(e) => row.fail(&format!("{e:#}")),
+        Err(e) => row.fail(&crate::commands::one_line(&e)),
     }
 }
 
@@ -162,7 +198,7 @@ fn fill_outputs(row: &mut Row, stack: &Stack, attrs: &BTreeMap<String, Attrs>) {
 async fn deployed(member: &Connected) -> anyhow::Result<BTreeMap<String, Attrs>> {
     let found = engine::inventory(&member.aws, &member.stack)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .map_err(anyhow::Error::new)?;
     Ok(found
         .into_iter()
         .filter_map(|(k, o)| o.filter(|o| o.owned).map(|o| (k, o.attrs)))
@@ -181,7 +217,7 @@ async fn inject(
     job.bar.phase("testing");
     let report = injection::run(&member.aws, &member.stack, attrs, &options.injection(), &job.bar)
         .await
-        .map_err(|e| anyhow!("injection test: {e}"))?;
+        .map_err(|e| anyhow::Error::new(e).context("injection test"))?;
     match report.failed_hop {
         None => {
             row.test = "passed".to_owned();
@@ -240,13 +276,6 @@ fn verdict(rows: &[Row], what: &str) -> Result<(), Failure> {
     }
 }
 
-fn print(ctx: &Ctx, rows: &[Row], columns: &[Column], show_secrets: bool) {
-    match ctx.global.output {
-        Output::Json => println!("{:#}", rows::json(&ctx.fleet.name, rows, show_secrets)),
-        Output::Text => rows::print_table(rows, columns),
-    }
-}
-
 fn handout(ctx: &Ctx, path: Option<&PathBuf>, rows: &[Row]) -> Result<(), Failure> {
     let Some(path) = path else {
         return Ok(());
@@ -266,25 +295,16 @@ fn handout(ctx: &Ctx, path: Option<&PathBuf>, rows: &[Row]) -> Result<(), Failur
 
 /// `plan --fleet`: `Ok(true)` when some account has changes.
 pub async fn plan(global: &GlobalArgs, path: &Path) -> Result<bool, Failure> {
-    let ctx = Ctx::open(global, path).await?;
-    if !global.quiet {
-        eprintln!("Planning {}", ctx.describe());
-    }
+    let ctx = Ctx::start(global, path, "Planning").await?;
     ctx.prepare_packages()?;
-    let bars = ctx.bars("planning");
-    let rows = each(&ctx.fleet, &bars, |job| plan_job(Arc::clone(&ctx), job)).await;
-    print(
-        &ctx,
-        &rows,
-        &[
-            Column::Attendee,
-            Column::Account,
-            Column::Status,
-            Column::Duration,
-        ],
-        false,
-    );
-    verdict(&rows, "plan")?;
+    let rows = ctx.run("planning", plan_job).await;
+    let columns = [
+        Column::Attendee,
+        Column::Account,
+        Column::Status,
+        Column::Duration,
+    ];
+    ctx.conclude(&rows, &columns, false, "plan")?;
     Ok(rows.iter().any(|r| r.detail["changes"] == true))
 }
 
@@ -295,7 +315,7 @@ async fn plan_one(ctx: &Ctx, job: &Job, row: &mut Row) -> anyhow::Result<()> {
     job.bar.phase("planning");
     let plan = engine::plan(&member.aws, &member.stack)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .map_err(anyhow::Error::new)?;
     row.detail = serde_json::json!({ "changes": plan.has_changes(), "steps": plan.steps });
     if let Some(reason) = blocked_reason(&plan) {
         return Err(anyhow!(reason));
@@ -327,10 +347,7 @@ pub struct UpOptions {
 /// `up --fleet`: every account reconciled and tested; the summary; exit 0 only when all
 /// converged and passed.
 pub async fn up(global: &GlobalArgs, path: &Path, options: UpOptions) -> Result<(), Failure> {
-    let ctx = Ctx::open(global, path).await?;
-    if !global.quiet {
-        eprintln!("Bringing up {}", ctx.describe());
-    }
+    let ctx = Ctx::start(global, path, "Bringing up").await?;
     if !options.yes {
         // Per-account plans are `plan --fleet`'s job; here one question for the fleet.
         crate::commands::confirm(
@@ -341,27 +358,20 @@ pub async fn up(global: &GlobalArgs, path: &Path, options: UpOptions) -> Result<
     }
     ctx.prepare_packages()?;
     let options = Arc::new(options);
-    let bars = ctx.bars("up");
-    let rows = each(&ctx.fleet, &bars, |job| {
-        up_job(Arc::clone(&ctx), job, Arc::clone(&options))
-    })
-    .await;
-    print(
-        &ctx,
-        &rows,
-        &[
-            Column::Attendee,
-            Column::Account,
-            Column::Status,
-            Column::Url,
-            Column::TrackingId,
-            Column::Test,
-            Column::Duration,
-        ],
-        false,
-    );
+    let rows = ctx
+        .run("up", |ctx, job| up_job(ctx, job, Arc::clone(&options)))
+        .await;
     handout(&ctx, options.handout.as_ref(), &rows)?;
-    verdict(&rows, "up")
+    let columns = [
+        Column::Attendee,
+        Column::Account,
+        Column::Status,
+        Column::Url,
+        Column::TrackingId,
+        Column::Test,
+        Column::Duration,
+    ];
+    ctx.conclude(&rows, &columns, false, "up")
 }
 
 job!(up_job => up_one, options: Arc<UpOptions>);
@@ -371,7 +381,7 @@ async fn up_one(ctx: &Ctx, job: &Job, row: &mut Row, options: Arc<UpOptions>) ->
     job.bar.phase("planning");
     let plan = engine::plan(&member.aws, &member.stack)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .map_err(anyhow::Error::new)?;
     if let Some(reason) = blocked_reason(&plan) {
         return Err(anyhow!(reason));
     }
@@ -389,26 +399,9 @@ async fn up_one(ctx: &Ctx, job: &Job, row: &mut Row, options: Arc<UpOptions>) ->
             job.cancel.clone(),
         )
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .map_err(anyhow::Error::new)?;
         if !report.ok() {
-            let failures: Vec<String> = report
-                .outcomes
-                .iter()
-                .filter(|o| matches!(o.status, Status::Failed(_)))
-                .map(|o| {
-                    format!(
-                        "{} ({}): {}",
-                        o.logical,
-                        o.kind,
-                        crate::progress::describe(&o.status)
-                    )
-                })
-                .collect();
-            return Err(anyhow!(if report.cancelled && failures.is_empty() {
-                "interrupted before every resource was done; run again to continue".to_owned()
-            } else {
-                failures.join("; ")
-            }));
+            return Err(failures(&report));
         }
         let all_created = plan.steps.iter().all(|s| matches!(s.action, Action::Create));
         row.status = if all_created { "created" } else { "updated" }.to_owned();
@@ -441,29 +434,19 @@ async fn up_one(ctx: &Ctx, job: &Job, row: &mut Row, options: Arc<UpOptions>) ->
 
 /// `test --fleet`: the injection test in every account, whatever earlier runs proved.
 pub async fn test(global: &GlobalArgs, path: &Path, options: test::Options) -> Result<(), Failure> {
-    let ctx = Ctx::open(global, path).await?;
-    if !global.quiet {
-        eprintln!("Testing {}", ctx.describe());
-    }
+    let ctx = Ctx::start(global, path, "Testing").await?;
     let options = Arc::new(options);
-    let bars = ctx.bars("test");
-    let rows = each(&ctx.fleet, &bars, |job| {
-        test_job(Arc::clone(&ctx), job, Arc::clone(&options))
-    })
-    .await;
-    print(
-        &ctx,
-        &rows,
-        &[
-            Column::Attendee,
-            Column::Account,
-            Column::Url,
-            Column::Test,
-            Column::Duration,
-        ],
-        false,
-    );
-    verdict(&rows, "the injection test")
+    let rows = ctx
+        .run("test", |ctx, job| test_job(ctx, job, Arc::clone(&options)))
+        .await;
+    let columns = [
+        Column::Attendee,
+        Column::Account,
+        Column::Url,
+        Column::Test,
+        Column::Duration,
+    ];
+    ctx.conclude(&rows, &columns, false, "the injection test")
 }
 
 job!(test_job => test_one, options: Arc<test::Options>);
@@ -494,8 +477,7 @@ pub async fn outputs(
     handout_path: Option<PathBuf>,
 ) -> Result<(), Failure> {
     let ctx = Ctx::open(global, path).await?;
-    let bars = ctx.bars("outputs");
-    let rows = each(&ctx.fleet, &bars, |job| outputs_job(Arc::clone(&ctx), job)).await;
+    let rows = ctx.run("outputs", outputs_job).await;
     let rows: Vec<Row> = if show_secrets {
         rows
     } else {
@@ -515,14 +497,9 @@ pub async fn outputs(
             })
             .collect()
     };
-    print(
-        &ctx,
-        &rows,
-        &[Column::Attendee, Column::Account, Column::Url, Column::TrackingId],
-        show_secrets,
-    );
     handout(&ctx, handout_path.as_ref(), &rows)?;
-    verdict(&rows, "outputs")
+    let columns = [Column::Attendee, Column::Account, Column::Url, Column::TrackingId];
+    ctx.conclude(&rows, &columns, show_secrets, "outputs")
 }
 
 job!(outputs_job => outputs_one);
@@ -559,10 +536,7 @@ pub async fn destroy(global: &GlobalArgs, path: &Path, yes: bool, parallelism: u
     if !global.quiet {
         eprintln!("Listing what `destroy` would delete in {}", ctx.describe());
     }
-    let listing = each(&ctx.fleet, &ctx.bars("listing"), |job| {
-        list_job(Arc::clone(&ctx), job)
-    })
-    .await;
+    let listing = ctx.run("listing", list_job).await;
     let total: usize = listing
         .iter()
         .map(|r| r.detail["to_delete"].as_array().map_or(0, Vec::len))
@@ -590,22 +564,16 @@ pub async fn destroy(global: &GlobalArgs, path: &Path, yes: bool, parallelism: u
             return Err(Failure::Error(anyhow!("cancelled; nothing was deleted")));
         }
     }
-    let rows = each(&ctx.fleet, &ctx.bars("destroy"), |job| {
-        destroy_job(Arc::clone(&ctx), job, parallelism)
-    })
-    .await;
-    print(
-        &ctx,
-        &rows,
-        &[
-            Column::Attendee,
-            Column::Account,
-            Column::Status,
-            Column::Duration,
-        ],
-        false,
-    );
-    verdict(&rows, "destroy")
+    let rows = ctx
+        .run("destroy", |ctx, job| destroy_job(ctx, job, parallelism))
+        .await;
+    let columns = [
+        Column::Attendee,
+        Column::Account,
+        Column::Status,
+        Column::Duration,
+    ];
+    ctx.conclude(&rows, &columns, false, "destroy")
 }
 
 job!(list_job => list_one);
@@ -615,7 +583,7 @@ async fn list_one(ctx: &Ctx, job: &Job, row: &mut Row) -> anyhow::Result<()> {
     job.bar.phase("listing");
     let found = engine::inventory(&member.aws, &member.stack)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
+        .map_err(anyhow::Error::new)?;
     let ours = owned(&member.stack, &found);
     row.status = format!("{} to delete", ours.len());
     row.detail = serde_json::json!({ "to_delete": ours });
@@ -637,13 +605,13 @@ async fn destroy_one(ctx: &Ctx, job: &Job, row: &mut Row, parallelism: usize) ->
         job.cancel.clone(),
     )
     .await
-    .map_err(|e| anyhow!("{e}"))?;
+    .map_err(anyhow::Error::new)?;
     ctx.state.forget(&job.attendee.name);
     // Only a fresh scan proves what is left.
     job.bar.phase("re-scanning");
     let found = engine::inventory(&member.aws, &member.stack)
         .await
-        .map_err(|e| anyhow!("re-scan failed: {e}"))?;
+        .map_err(|e| anyhow::Error::new(e).context("re-scan failed"))?;
     let left = owned(&member.stack, &found);
     row.test = "-".to_owned();
     row.detail = serde_json::json!({ "left": left });
@@ -651,17 +619,34 @@ async fn destroy_one(ctx: &Ctx, job: &Job, row: &mut Row, parallelism: usize) ->
         return Err(anyhow!("still there: {}", left.join(", ")));
     }
     if !report.ok() {
-        let failures: Vec<String> = report
-            .outcomes
-            .iter()
-            .filter(|o| o.status.is_failure())
-            .map(|o| format!("{}: {}", o.logical, crate::progress::describe(&o.status)))
-            .collect();
-        return Err(anyhow!(failures.join("; ")));
+        return Err(failures(&report));
     }
     row.status = "empty".to_owned();
     row.ok = true;
     Ok(())
+}
+
+/// Why a run's `report` is not ok, on one line: each failed resource with its error (not
+/// the ones it kept from starting), or the interruption.
+fn failures(report: &engine::Report) -> anyhow::Error {
+    let failed: Vec<String> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.status.is_failure())
+        .map(|o| {
+            format!(
+                "{} ({}): {}",
+                o.logical,
+                o.kind,
+                crate::progress::describe(&o.status)
+            )
+        })
+        .collect();
+    if report.cancelled && failed.is_empty() {
+        anyhow!("interrupted before every resource was done; run again to continue")
+    } else {
+        anyhow!(failed.join("; "))
+    }
 }
 
 /// `logical (`id`)` of every resource found that is the stack's own.

@@ -90,7 +90,7 @@ async fn member(
     };
     let aws = personalize_stack_aws::connect(&target, settings)
         .await
-        .map_err(|e| anyhow!("cannot connect: {e}"))?;
+        .map_err(|e| anyhow::Error::new(e).context("cannot connect"))?;
     if let Access::Account(account) = &attendee.access
         && &aws.account != account
     {
@@ -151,18 +151,9 @@ where
     F: Fn(Job) -> Fut,
     Fut: Future<Output = Row> + Send + 'static,
 {
-    let (cancel, trip) = Cancel::new();
-    let interrupts = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "\nInterrupted: starting no new account; accounts in progress finish the steps in flight. Ctrl-C again to stop at once."
-            );
-            trip();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("Stopped. Run the same command again: it picks up from what exists.");
-                std::process::exit(130);
-            }
-        }
+    let (cancel, _interrupts) = crate::interrupt::two_stage(crate::interrupt::Messages {
+        first: "Interrupted: starting no new account; accounts in progress finish the steps in flight. Ctrl-C again to stop at once.",
+        second: Some("Stopped. Run the same command again: it picks up from what exists."),
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(fleet.concurrency));
     let mut handles = Vec::new();
@@ -205,7 +196,6 @@ where
         };
         rows.push(row);
     }
-    interrupts.abort();
     bars.finish();
     rows
 }

@@ -202,6 +202,39 @@ impl Aws {
         }
     }
 
+    /// Every item of a paginated list: `page(token)` sends one request with the previous
+    /// page's continuation token (none at first), each through [`Aws::call`]; `split` takes a
+    /// response's items and its next token. Stops at a page without a token, or with an empty
+    /// one or the same one again (API Gateway returns the last `position` once more).
+    ///
+    /// # Errors
+    /// A page's call failed.
+    pub async fn list_all<T, I, E, F, Fut, S>(
+        &self,
+        operation: &'static str,
+        page: F,
+        split: S,
+    ) -> Result<Vec<I>, ProviderError>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        SdkError<E, HttpResponse>: std::error::Error + Send + Sync + 'static,
+        S: Fn(T) -> (Vec<I>, Option<String>),
+    {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let response = self.call(operation, || page(token.clone())).await?;
+            let (found, next) = split(response);
+            items.extend(found);
+            match next {
+                Some(next) if !next.is_empty() && Some(&next) != token.as_ref() => token = Some(next),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     /// Full jitter: a random wait up to `base · 2^attempt`, capped.
     fn backoff(&self, attempts: u32, retry: Retry) -> Duration {
         let policy = &self.settings.retry;

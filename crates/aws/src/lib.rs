@@ -17,11 +17,8 @@ pub use call::RetryPolicy;
 pub use connect::{AssumeRole, Target, connect};
 
 use indexmap::IndexMap;
-use personalize_stack_core::engine::{
-    Attrs, Desired, FieldChange, Observed, Provider, ProviderError, Resolver,
-};
+use personalize_stack_core::engine::ProviderError;
 use personalize_stack_core::spec::Resource;
-use personalize_stack_core::spec::kinds::ResourceSpec;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -229,100 +226,6 @@ impl Aws {
     async fn pace(&self, operation: &str) {
         if self.settings.pace_api_gateway {
             self.pacer.wait(operation).await;
-        }
-    }
-}
-
-/// Dispatches each resource to its kind's file.
-impl Provider for Aws {
-    fn desired(&self, resource: &Resource, refs: &Resolver) -> Result<Desired, ProviderError> {
-        match &resource.spec {
-            ResourceSpec::IamRole(s) => kinds::iam_role::desired(self, resource, s, refs),
-            ResourceSpec::KinesisStream(s) => kinds::kinesis_stream::desired(self, resource, s, refs),
-            ResourceSpec::DatasetGroup(s) => kinds::dataset_group::desired(self, resource, s, refs),
-            ResourceSpec::EventTracker(s) => kinds::event_tracker::desired(self, resource, s, refs),
-            ResourceSpec::LambdaFunction(s) => kinds::lambda_function::desired(self, resource, s, refs),
-            ResourceSpec::RestApi(s) => kinds::rest_api::desired(self, resource, s, refs),
-            ResourceSpec::Solution(s) => kinds::solution::desired(self, resource, s, refs),
-            ResourceSpec::Campaign(s) => kinds::campaign::desired(self, resource, s, refs),
-        }
-    }
-
-    async fn observe(&self, resource: &Resource, refs: &Resolver) -> Result<Option<Observed>, ProviderError> {
-        match &resource.spec {
-            ResourceSpec::IamRole(s) => kinds::iam_role::observe(self, resource, s, refs).await,
-            ResourceSpec::KinesisStream(s) => kinds::kinesis_stream::observe(self, resource, s, refs).await,
-            ResourceSpec::DatasetGroup(s) => kinds::dataset_group::observe(self, resource, s, refs).await,
-            ResourceSpec::EventTracker(s) => kinds::event_tracker::observe(self, resource, s, refs).await,
-            ResourceSpec::LambdaFunction(s) => kinds::lambda_function::observe(self, resource, s, refs).await,
-            ResourceSpec::RestApi(s) => kinds::rest_api::observe(self, resource, s, refs).await,
-            ResourceSpec::Solution(s) => kinds::solution::observe(self, resource, s, refs).await,
-            ResourceSpec::Campaign(s) => kinds::campaign::observe(self, resource, s, refs).await,
-        }
-    }
-
-    async fn create(&self, resource: &Resource, refs: &Resolver) -> Result<Attrs, ProviderError> {
-        match &resource.spec {
-            ResourceSpec::IamRole(s) => kinds::iam_role::create(self, resource, s, refs).await,
-            ResourceSpec::KinesisStream(s) => kinds::kinesis_stream::create(self, resource, s, refs).await,
-            ResourceSpec::DatasetGroup(s) => kinds::dataset_group::create(self, resource, s, refs).await,
-            ResourceSpec::EventTracker(s) => kinds::event_tracker::create(self, resource, s, refs).await,
-            ResourceSpec::LambdaFunction(s) => kinds::lambda_function::create(self, resource, s, refs).await,
-            ResourceSpec::RestApi(s) => kinds::rest_api::create(self, resource, s, refs).await,
-            ResourceSpec::Solution(s) => kinds::solution::create(self, resource, s, refs).await,
-            ResourceSpec::Campaign(s) => kinds::campaign::create(self, resource, s, refs).await,
-        }
-    }
-
-    async fn update(
-        &self,
-        resource: &Resource,
-        refs: &Resolver,
-        observed: &Observed,
-        changes: &[FieldChange],
-    ) -> Result<Attrs, ProviderError> {
-        match &resource.spec {
-            ResourceSpec::IamRole(s) => {
-                kinds::iam_role::update(self, resource, s, refs, observed, changes).await
-            }
-            ResourceSpec::KinesisStream(s) => {
-                kinds::kinesis_stream::update(self, resource, s, refs, observed, changes).await
-            }
-            ResourceSpec::DatasetGroup(s) => {
-                kinds::dataset_group::update(self, resource, s, refs, observed, changes).await
-            }
-            ResourceSpec::EventTracker(s) => {
-                kinds::event_tracker::update(self, resource, s, refs, observed, changes).await
-            }
-            ResourceSpec::LambdaFunction(s) => {
-                kinds::lambda_function::update(self, resource, s, refs, observed, changes).await
-            }
-            ResourceSpec::RestApi(s) => {
-                kinds::rest_api::update(self, resource, s, refs, observed, changes).await
-            }
-            ResourceSpec::Solution(s) => {
-                kinds::solution::update(self, resource, s, refs, observed, changes).await
-            }
-            ResourceSpec::Campaign(s) => {
-                kinds::campaign::update(self, resource, s, refs, observed, changes).await
-            }
-        }
-    }
-
-    async fn delete(&self, resource: &Resource, observed: &Observed) -> Result<(), ProviderError> {
-        match &resource.spec {
-            ResourceSpec::IamRole(s) => kinds::iam_role::delete(self, resource, s, observed).await,
-            ResourceSpec::KinesisStream(s) => {
-                kinds::kinesis_stream::delete(self, resource, s, observed).await
-            }
-            ResourceSpec::DatasetGroup(s) => kinds::dataset_group::delete(self, resource, s, observed).await,
-            ResourceSpec::EventTracker(s) => kinds::event_tracker::delete(self, resource, s, observed).await,
-            ResourceSpec::LambdaFunction(s) => {
-                kinds::lambda_function::delete(self, resource, s, observed).await
-            }
-            ResourceSpec::RestApi(s) => kinds::rest_api::delete(self, resource, s, observed).await,
-            ResourceSpec::Solution(s) => kinds::solution::delete(self, resource, s, observed).await,
-            ResourceSpec::Campaign(s) => kinds::campaign::delete(self, resource, s, observed).await,
         }
     }
 }

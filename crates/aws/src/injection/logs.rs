@@ -75,47 +75,42 @@ impl Follow {
         // Log timestamps come from another clock on AWS: look a minute back. The marker
         // keeps older runs out.
         let start = run.started_ms - 60_000;
-        let mut token: Option<String> = None;
-        loop {
-            let page = run
-                .aws
-                .call("logs:FilterLogEvents", || {
-                    let mut request = logs
-                        .filter_log_events()
+        let events = run
+            .aws
+            .list_all(
+                "logs:FilterLogEvents",
+                |token| {
+                    logs.filter_log_events()
                         .log_group_name(log_group)
                         .start_time(start)
-                        .filter_pattern(&pattern);
-                    if let Some(t) = &token {
-                        request = request.next_token(t);
-                    }
-                    request.send()
-                })
-                .await;
-            let page = match page {
-                Ok(page) => page,
-                // The group appears with the function's first line.
-                Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
-                Err(e) => {
-                    return Err(Broken::new(format!("cannot read the log group `{log_group}`"))
-                        .cause(format!("{}: {}", e.code, e.message)));
-                }
-            };
-            for event in page.events() {
-                let key = event
-                    .event_id()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| format!("{:?}{:?}", event.timestamp(), event.message()));
-                if !self.seen.insert(key) {
-                    continue;
-                }
-                let Some(message) = event.message() else { continue };
-                self.read_line(message, event.timestamp().unwrap_or(0) >= run.started_ms - 1_000);
+                        .filter_pattern(&pattern)
+                        .set_next_token(token)
+                        .send()
+                },
+                |page| (page.events.unwrap_or_default(), page.next_token),
+            )
+            .await;
+        let events = match events {
+            Ok(events) => events,
+            // The group appears with the function's first line.
+            Err(e) if e.is(ErrorKind::NotFound) => return Ok(()),
+            Err(e) => {
+                return Err(Broken::new(format!("cannot read the log group `{log_group}`"))
+                    .cause(format!("{}: {}", e.code, e.message)));
             }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(());
+        };
+        for event in events {
+            let key = event
+                .event_id()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{:?}{:?}", event.timestamp(), event.message()));
+            if !self.seen.insert(key) {
+                continue;
             }
+            let Some(message) = event.message() else { continue };
+            self.read_line(message, event.timestamp().unwrap_or(0) >= run.started_ms - 1_000);
         }
+        Ok(())
     }
 
     fn read_line(&mut self, message: &str, recent: bool) {

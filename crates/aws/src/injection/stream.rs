@@ -26,38 +26,32 @@ impl Positions {
                 .cause("the test cannot tell which stream the route writes to; name the stream in the test's `params`"));
         };
         let kinesis = &run.aws.clients.kinesis;
-        let mut shards = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = run
-                .aws
-                .call("kinesis:ListShards", || {
-                    let request = kinesis.list_shards();
-                    match &token {
-                        Some(t) => request.next_token(t).send(),
-                        None => request.stream_name(&stream.name).send(),
-                    }
-                })
-                .await
-                .map_err(|e| {
-                    Broken::new(format!("cannot list the shards of `{}`", stream.name))
-                        .cause(format!("{}: {}", e.code, e.message))
-                })?;
-            shards.extend(
-                page.shards()
-                    .iter()
-                    .filter(|s| {
-                        s.sequence_number_range()
-                            .and_then(|r| r.ending_sequence_number())
-                            .is_none()
-                    })
-                    .map(|s| s.shard_id().to_owned()),
-            );
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
-            }
-        }
+        // ListShards takes the stream's name or a continuation token, never both.
+        let listed = run
+            .aws
+            .list_all(
+                "kinesis:ListShards",
+                |token| match token {
+                    Some(t) => kinesis.list_shards().next_token(t).send(),
+                    None => kinesis.list_shards().stream_name(&stream.name).send(),
+                },
+                |page| (page.shards.unwrap_or_default(), page.next_token),
+            )
+            .await
+            .map_err(|e| {
+                Broken::new(format!("cannot list the shards of `{}`", stream.name))
+                    .cause(format!("{}: {}", e.code, e.message))
+            })?;
+        // Open shards only: a closed shard gets no new records.
+        let shards: Vec<String> = listed
+            .into_iter()
+            .filter(|s| {
+                s.sequence_number_range()
+                    .and_then(|r| r.ending_sequence_number())
+                    .is_none()
+            })
+            .map(|s| s.shard_id)
+            .collect();
         let mut iterators = Vec::new();
         for shard in shards {
             let it = run

@@ -9,8 +9,9 @@
 //! new name (which does not exist yet). Without a known group, or when the group holds none
 //! of ours, it is found by name.
 
+use super::{Cx, ResourceKind};
 use super::common::put_tag_fields;
-use super::dataset_group::{
+use super::personalize::{
     STATUS_REASON, Thing, delete_and_wait, personalize_tags, put_status_field, resource_tags, retag,
     wait_active,
 };
@@ -21,31 +22,154 @@ use personalize_stack_core::engine::{
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::event_tracker::EventTracker;
 
-/// Desired fields.
-///
-/// # Errors
-/// None today; the signature is shared by every kind.
-pub fn desired(
-    aws: &Aws,
-    r: &Resource,
-    spec: &EventTracker,
-    refs: &Resolver,
-) -> Result<Desired, ProviderError> {
-    let mut fields = Fields::new();
-    fields.insert("name".into(), spec.name.clone());
-    fields.insert("dataset_group".into(), refs.text(&spec.dataset_group));
-    put_tag_fields(&mut fields, &aws.tags_for(r, &spec.tags));
-    let cannot = "an event tracker cannot be updated".to_owned();
-    Ok(Desired {
-        fields,
-        replace_on: [
-            ("name".to_owned(), cannot.clone()),
-            ("dataset_group".to_owned(), cannot),
-            ("status".to_owned(), STATUS_REASON.to_owned()),
-        ]
-        .into(),
-        ..Desired::default()
-    })
+impl ResourceKind for EventTracker {
+    fn desired(&self, cx: &Cx<'_>) -> Result<Desired, ProviderError> {
+        let Cx { aws, resource: r, refs } = *cx;
+        let mut fields = Fields::new();
+        fields.insert("name".into(), self.name.clone());
+        fields.insert("dataset_group".into(), refs.text(&self.dataset_group));
+        put_tag_fields(&mut fields, &aws.tags_for(r, &self.tags));
+        let cannot = "an event tracker cannot be updated".to_owned();
+        Ok(Desired {
+            fields,
+            replace_on: [
+                ("name".to_owned(), cannot.clone()),
+                ("dataset_group".to_owned(), cannot),
+                ("status".to_owned(), STATUS_REASON.to_owned()),
+            ]
+            .into(),
+            ..Desired::default()
+        })
+    }
+
+    async fn observe(&self, cx: &Cx<'_>) -> Result<Option<Observed>, ProviderError> {
+        let Cx { aws, resource: r, refs } = *cx;
+        let Some((arn, owned)) = find(aws, r, self, refs).await? else {
+            return Ok(None);
+        };
+        let p = &aws.clients.personalize;
+        let described = match aws
+            .call("DescribeEventTracker", || {
+                p.describe_event_tracker().event_tracker_arn(&arn).send()
+            })
+            .await
+        {
+            Ok(out) => out.event_tracker,
+            Err(e) if e.is(ErrorKind::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(tracker) = described else {
+            return Ok(None);
+        };
+        let name = tracker.name().unwrap_or_default().to_owned();
+        let mut attrs: Attrs = [("arn".to_owned(), arn.clone()), ("name".to_owned(), name.clone())].into();
+        if let Some(id) = tracker.tracking_id() {
+            attrs.insert("tracking_id".into(), id.to_owned());
+        }
+        if !owned {
+            return Ok(Some(Observed {
+                id: arn,
+                owned,
+                fields: Fields::new(),
+                attrs,
+            }));
+        }
+        let mut fields = Fields::new();
+        fields.insert("name".into(), name);
+        fields.insert(
+            "dataset_group".into(),
+            tracker.dataset_group_arn().unwrap_or_default().to_owned(),
+        );
+        put_status_field(&mut fields, tracker.status().unwrap_or_default());
+        put_tag_fields(&mut fields, &resource_tags(aws, &arn).await?);
+        Ok(Some(Observed {
+            id: arn,
+            owned,
+            fields,
+            attrs,
+        }))
+    }
+
+    /// Creates it and waits until it is ACTIVE (its tracking ID is only usable then).
+    ///
+    /// # Errors
+    /// An AWS call failed, the group is not known, the tracker failed to create, or the group
+    /// already holds a tracker that is not ours.
+    async fn create(&self, cx: &Cx<'_>) -> Result<Attrs, ProviderError> {
+        let Cx { aws, resource: r, refs } = *cx;
+        let group = refs
+            .known(&self.dataset_group)
+            .map_err(|reference| Aws::unresolved(&reference))?;
+        let tags = personalize_tags(&aws.tags_for(r, &self.tags))?;
+        let p = &aws.clients.personalize;
+        let created = aws
+            .call("CreateEventTracker", || {
+                p.create_event_tracker()
+                    .name(&self.name)
+                    .dataset_group_arn(&group)
+                    .set_tags(Some(tags.clone()))
+                    .send()
+            })
+            .await;
+        let arn = match created {
+            Ok(out) => out.event_tracker_arn().unwrap_or_default().to_owned(),
+            // A previous run created it and stopped before it was ACTIVE: adopt it if it is
+            // ours, this name and in this group.
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {
+                let found = self.observe(cx).await?;
+                match found {
+                    Some(o)
+                        if o.owned
+                            && o.fields.get("name") == Some(&self.name)
+                            && o.fields.get("dataset_group") == Some(&group)
+                            && !o.fields.contains_key("status") =>
+                    {
+                        o.id
+                    }
+                    _ => {
+                        return Err(e.hint(
+                            "a dataset group holds one event tracker, and tracker names are unique in a region: delete the tracker in the way or choose another name",
+                        ));
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        wait_active(aws, Thing::EventTracker, &arn).await?;
+        // The tracking ID comes from the description: an adopted tracker has no create output.
+        let Some(observed) = self.observe(cx).await? else {
+            return Err(crate::call::error(
+                "DescribeEventTracker",
+                "ResourceNotFoundException",
+                format!("event tracker {arn} disappeared after it was created"),
+            ));
+        };
+        Ok(observed.attrs)
+    }
+
+    /// Updates it: only its tags can change.
+    ///
+    /// # Errors
+    /// An AWS call failed.
+    async fn update(
+        &self,
+        cx: &Cx<'_>,
+        observed: &Observed,
+        changes: &[FieldChange],
+    ) -> Result<Attrs, ProviderError> {
+        let Cx { aws, .. } = *cx;
+        retag(aws, &observed.id, changes).await?;
+        Ok(observed.attrs.clone())
+    }
+
+    /// Deletes it and waits until it is gone.
+    ///
+    /// # Errors
+    /// An AWS call failed.
+    async fn delete(&self, cx: &Cx<'_>, observed: &Observed) -> Result<(), ProviderError> {
+        let Cx { aws, .. } = *cx;
+        delete_and_wait(aws, Thing::EventTracker, &observed.id).await
+    }
 }
 
 /// Event trackers (name, ARN), of dataset group `group` or of the whole account and region.
@@ -54,27 +178,22 @@ pub(crate) async fn list_trackers(
     group: Option<&str>,
 ) -> Result<Vec<(String, String)>, ProviderError> {
     let p = &aws.clients.personalize;
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = aws
-            .call("ListEventTrackers", || {
+    let trackers = aws
+        .list_all(
+            "ListEventTrackers",
+            |token| {
                 p.list_event_trackers()
                     .set_dataset_group_arn(group.map(str::to_owned))
-                    .set_next_token(token.clone())
+                    .set_next_token(token)
                     .send()
-            })
-            .await?;
-        found.extend(
-            out.event_trackers()
-                .iter()
-                .filter_map(|t| Some((t.name()?.to_owned(), t.event_tracker_arn()?.to_owned()))),
-        );
-        match out.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return Ok(found),
-        }
-    }
+            },
+            |out| (out.event_trackers.unwrap_or_default(), out.next_token),
+        )
+        .await?;
+    Ok(trackers
+        .into_iter()
+        .filter_map(|t| Some((t.name?, t.event_tracker_arn?)))
+        .collect())
 }
 
 /// The tracker this resource is, if any: (ARN, owned).
@@ -109,150 +228,4 @@ async fn find(
     };
     let owned = aws.owns(r, &resource_tags(aws, &arn).await?);
     Ok(Some((arn, owned)))
-}
-
-/// Observes it.
-///
-/// # Errors
-/// A read call failed.
-pub async fn observe(
-    aws: &Aws,
-    r: &Resource,
-    spec: &EventTracker,
-    refs: &Resolver,
-) -> Result<Option<Observed>, ProviderError> {
-    let Some((arn, owned)) = find(aws, r, spec, refs).await? else {
-        return Ok(None);
-    };
-    let p = &aws.clients.personalize;
-    let described = match aws
-        .call("DescribeEventTracker", || {
-            p.describe_event_tracker().event_tracker_arn(&arn).send()
-        })
-        .await
-    {
-        Ok(out) => out.event_tracker,
-        Err(e) if e.is(ErrorKind::NotFound) => None,
-        Err(e) => return Err(e),
-    };
-    let Some(tracker) = described else {
-        return Ok(None);
-    };
-    let name = tracker.name().unwrap_or_default().to_owned();
-    let mut attrs: Attrs = [("arn".to_owned(), arn.clone()), ("name".to_owned(), name.clone())].into();
-    if let Some(id) = tracker.tracking_id() {
-        attrs.insert("tracking_id".into(), id.to_owned());
-    }
-    if !owned {
-        return Ok(Some(Observed {
-            id: arn,
-            owned,
-            fields: Fields::new(),
-            attrs,
-        }));
-    }
-    let mut fields = Fields::new();
-    fields.insert("name".into(), name);
-    fields.insert(
-        "dataset_group".into(),
-        tracker.dataset_group_arn().unwrap_or_default().to_owned(),
-    );
-    put_status_field(&mut fields, tracker.status().unwrap_or_default());
-    put_tag_fields(&mut fields, &resource_tags(aws, &arn).await?);
-    Ok(Some(Observed {
-        id: arn,
-        owned,
-        fields,
-        attrs,
-    }))
-}
-
-/// Creates it and waits until it is ACTIVE (its tracking ID is only usable then).
-///
-/// # Errors
-/// An AWS call failed, the group is not known, the tracker failed to create, or the group
-/// already holds a tracker that is not ours.
-pub async fn create(
-    aws: &Aws,
-    r: &Resource,
-    spec: &EventTracker,
-    refs: &Resolver,
-) -> Result<Attrs, ProviderError> {
-    let group = refs
-        .known(&spec.dataset_group)
-        .map_err(|reference| Aws::unresolved(&reference))?;
-    let tags = personalize_tags(&aws.tags_for(r, &spec.tags))?;
-    let p = &aws.clients.personalize;
-    let created = aws
-        .call("CreateEventTracker", || {
-            p.create_event_tracker()
-                .name(&spec.name)
-                .dataset_group_arn(&group)
-                .set_tags(Some(tags.clone()))
-                .send()
-        })
-        .await;
-    let arn = match created {
-        Ok(out) => out.event_tracker_arn().unwrap_or_default().to_owned(),
-        // A previous run created it and stopped before it was ACTIVE: adopt it if it is
-        // ours, this name and in this group.
-        Err(e) if e.is(ErrorKind::AlreadyExists) => {
-            let found = observe(aws, r, spec, refs).await?;
-            match found {
-                Some(o)
-                    if o.owned
-                        && o.fields.get("name") == Some(&spec.name)
-                        && o.fields.get("dataset_group") == Some(&group)
-                        && !o.fields.contains_key("status") =>
-                {
-                    o.id
-                }
-                _ => {
-                    return Err(e.hint(
-                        "a dataset group holds one event tracker, and tracker names are unique in a region: delete the tracker in the way or choose another name",
-                    ));
-                }
-            }
-        }
-        Err(e) => return Err(e),
-    };
-    wait_active(aws, Thing::EventTracker, &arn).await?;
-    // The tracking ID comes from the description: an adopted tracker has no create output.
-    let Some(observed) = observe(aws, r, spec, refs).await? else {
-        return Err(crate::call::error(
-            "DescribeEventTracker",
-            "ResourceNotFoundException",
-            format!("event tracker {arn} disappeared after it was created"),
-        ));
-    };
-    Ok(observed.attrs)
-}
-
-/// Updates it: only its tags can change.
-///
-/// # Errors
-/// An AWS call failed.
-pub async fn update(
-    aws: &Aws,
-    _r: &Resource,
-    _spec: &EventTracker,
-    _refs: &Resolver,
-    observed: &Observed,
-    changes: &[FieldChange],
-) -> Result<Attrs, ProviderError> {
-    retag(aws, &observed.id, changes).await?;
-    Ok(observed.attrs.clone())
-}
-
-/// Deletes it and waits until it is gone.
-///
-/// # Errors
-/// An AWS call failed.
-pub async fn delete(
-    aws: &Aws,
-    _r: &Resource,
-    _spec: &EventTracker,
-    observed: &Observed,
-) -> Result<(), ProviderError> {
-    delete_and_wait(aws, Thing::EventTracker, &observed.id).await
 }

@@ -9,6 +9,7 @@
 //! (`converge_settings`), so a run interrupted between two steps (say after CreateStream,
 //! before the retention change) finishes the rest on the next run.
 
+use super::{Cx, ResourceKind};
 use super::common::{put_tag_fields, tag_changes};
 use crate::Aws;
 use aws_sdk_kinesis::types::{
@@ -16,7 +17,7 @@ use aws_sdk_kinesis::types::{
     StreamStatus,
 };
 use personalize_stack_core::engine::{
-    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError, Resolver,
+    Attrs, Desired, ErrorKind, FieldChange, Fields, Observed, ProviderError,
 };
 use personalize_stack_core::spec::Resource;
 use personalize_stack_core::spec::kinds::kinesis_stream::{KinesisStream, StreamMode};
@@ -46,39 +47,213 @@ fn attrs_of(arn: &str, name: &str) -> Attrs {
     .into()
 }
 
-/// Desired fields.
-///
-/// # Errors
-/// None today; the signature is shared by every kind.
-pub fn desired(
-    aws: &Aws,
-    r: &Resource,
-    spec: &KinesisStream,
-    _refs: &Resolver,
-) -> Result<Desired, ProviderError> {
-    let mut fields = Fields::new();
-    fields.insert("name".into(), spec.name.clone());
-    fields.insert("mode".into(), mode_name(spec.mode).into());
-    if let (StreamMode::Provisioned, Some(n)) = (spec.mode, spec.shards) {
-        fields.insert("shards".into(), n.to_string());
+impl ResourceKind for KinesisStream {
+    fn desired(&self, cx: &Cx<'_>) -> Result<Desired, ProviderError> {
+        let Cx { aws, resource: r, .. } = *cx;
+        let mut fields = Fields::new();
+        fields.insert("name".into(), self.name.clone());
+        fields.insert("mode".into(), mode_name(self.mode).into());
+        if let (StreamMode::Provisioned, Some(n)) = (self.mode, self.shards) {
+            fields.insert("shards".into(), n.to_string());
+        }
+        fields.insert("retention_hours".into(), self.retention_hours.to_string());
+        if let Some(key) = &self.kms_key {
+            fields.insert("encryption.kms_key".into(), key.clone());
+        }
+        put_tag_fields(&mut fields, &aws.tags_for(r, &self.tags));
+        Ok(Desired {
+            fields,
+            replace_on: [
+                ("name".to_owned(), "a stream cannot be renamed".to_owned()),
+                (
+                    "status".to_owned(),
+                    "the stream is being deleted; it is created again once gone".to_owned(),
+                ),
+            ]
+            .into(),
+            ..Desired::default()
+        })
     }
-    fields.insert("retention_hours".into(), spec.retention_hours.to_string());
-    if let Some(key) = &spec.kms_key {
-        fields.insert("encryption.kms_key".into(), key.clone());
+
+    async fn observe(&self, cx: &Cx<'_>) -> Result<Option<Observed>, ProviderError> {
+        let Cx { aws, resource: r, .. } = *cx;
+        let found = match summary(aws, &self.name).await? {
+            Some(s) => Some(s),
+            // Renamed in the stack: the old stream still carries our tags. Finding it makes the
+            // plan a replacement instead of a create that would leak it.
+            None => match renamed_from(aws, r, &self.name).await? {
+                Some(old) => summary(aws, &old).await?,
+                None => None,
+            },
+        };
+        let Some(s) = found else {
+            return Ok(None);
+        };
+        let tags = stream_tags(aws, s.stream_name()).await?;
+        let owned = aws.owns(r, &tags);
+        let attrs = attrs_of(s.stream_arn(), s.stream_name());
+        if !owned {
+            return Ok(Some(Observed {
+                id: s.stream_name().to_owned(),
+                owned,
+                fields: Fields::new(),
+                attrs,
+            }));
+        }
+        let mut fields = Fields::new();
+        fields.insert("name".into(), s.stream_name().to_owned());
+        let mode = live_mode(&s);
+        fields.insert("mode".into(), mode_name(mode).into());
+        if mode == StreamMode::Provisioned {
+            fields.insert("shards".into(), s.open_shard_count().to_string());
+        }
+        fields.insert("retention_hours".into(), s.retention_period_hours().to_string());
+        if s.encryption_type() == Some(&EncryptionType::Kms) {
+            fields.insert(
+                "encryption.kms_key".into(),
+                s.key_id().unwrap_or_default().to_owned(),
+            );
+        }
+        if *s.stream_status() == StreamStatus::Deleting {
+            fields.insert("status".into(), s.stream_status().as_str().to_owned());
+        }
+        put_tag_fields(&mut fields, &tags);
+        Ok(Some(Observed {
+            id: s.stream_name().to_owned(),
+            owned,
+            fields,
+            attrs,
+        }))
     }
-    put_tag_fields(&mut fields, &aws.tags_for(r, &spec.tags));
-    Ok(Desired {
-        fields,
-        replace_on: [
-            ("name".to_owned(), "a stream cannot be renamed".to_owned()),
-            (
-                "status".to_owned(),
-                "the stream is being deleted; it is created again once gone".to_owned(),
+
+    /// Creates it.
+    ///
+    /// # Errors
+    /// An AWS call failed, or a same-named stream is not ours.
+    async fn create(&self, cx: &Cx<'_>) -> Result<Attrs, ProviderError> {
+        let Cx { aws, resource: r, .. } = *cx;
+        let kinesis = &aws.clients.kinesis;
+        let name = self.name.as_str();
+        // A replaced stream, or one a previous destroy left DELETING, still holds the name.
+        if summary(aws, name)
+            .await?
+            .is_some_and(|s| *s.stream_status() == StreamStatus::Deleting)
+        {
+            wait_gone(aws, name).await?;
+        }
+        let tags = aws.tags_for(r, &self.tags);
+        let (shard_count, details) = match self.mode {
+            StreamMode::Provisioned => (Some(i32::try_from(self.shards.unwrap_or(1)).unwrap_or(1)), None),
+            StreamMode::OnDemand => (
+                None,
+                Some(
+                    StreamModeDetails::builder()
+                        .stream_mode(SdkStreamMode::OnDemand)
+                        .build()
+                        .map_err(|e| crate::call::error("CreateStream", "InvalidInput", e.to_string()))?,
+                ),
             ),
-        ]
-        .into(),
-        ..Desired::default()
-    })
+        };
+        let created = aws
+            .call("CreateStream", || {
+                kinesis
+                    .create_stream()
+                    .stream_name(name)
+                    .set_shard_count(shard_count)
+                    .set_stream_mode_details(details.clone())
+                    .set_tags(Some(tags.clone().into_iter().collect()))
+                    .send()
+            })
+            .await;
+        match created {
+            Ok(_) => {}
+            // A previous run created it and stopped before it finished: adopt it if it is ours.
+            Err(e) if e.is(ErrorKind::InUse) => match self.observe(cx).await? {
+                Some(found) if found.owned => {}
+                Some(found) => {
+                    return Err(ProviderError::not_ours("CreateStream", format_args!("stream {}", found.id)));
+                }
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+        let s = converge_settings(aws, self).await?;
+        Ok(attrs_of(s.stream_arn(), s.stream_name()))
+    }
+
+    /// Updates it.
+    ///
+    /// # Errors
+    /// An AWS call failed.
+    async fn update(
+        &self,
+        cx: &Cx<'_>,
+        _observed: &Observed,
+        changes: &[FieldChange],
+    ) -> Result<Attrs, ProviderError> {
+        let Cx { aws, .. } = *cx;
+        let kinesis = &aws.clients.kinesis;
+        let name = self.name.as_str();
+        let s = converge_settings(aws, self).await?;
+        let (set, remove) = tag_changes(changes);
+        if !set.is_empty() {
+            aws.call("AddTagsToStream", || {
+                kinesis
+                    .add_tags_to_stream()
+                    .stream_name(name)
+                    .set_tags(Some(set.clone().into_iter().collect()))
+                    .send()
+            })
+            .await?;
+        }
+        if !remove.is_empty() {
+            aws.call("RemoveTagsFromStream", || {
+                kinesis
+                    .remove_tags_from_stream()
+                    .stream_name(name)
+                    .set_tag_keys(Some(remove.clone()))
+                    .send()
+            })
+            .await?;
+        }
+        Ok(attrs_of(s.stream_arn(), s.stream_name()))
+    }
+
+    /// Deletes it and waits until it is gone.
+    ///
+    /// # Errors
+    /// An AWS call failed.
+    async fn delete(&self, cx: &Cx<'_>, observed: &Observed) -> Result<(), ProviderError> {
+        let Cx { aws, .. } = *cx;
+        let kinesis = &aws.clients.kinesis;
+        let name = observed.id.as_str();
+        aws.wait_for(&format!("stream {name} deleted"), || async {
+            let Some(s) = summary(aws, name).await? else {
+                return Ok(Some(()));
+            };
+            if *s.stream_status() == StreamStatus::Deleting {
+                return Ok(None);
+            }
+            // Registered consumers (enhanced fan-out) would make DeleteStream fail otherwise.
+            let deleted = aws
+                .call("DeleteStream", || {
+                    kinesis
+                        .delete_stream()
+                        .stream_name(name)
+                        .enforce_consumer_deletion(true)
+                        .send()
+                })
+                .await;
+            match deleted {
+                Ok(_) => Ok(None),
+                Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
+                // Not ACTIVE yet (CREATING, UPDATING): try again on the next poll.
+                Err(e) if e.is(ErrorKind::InUse) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
 }
 
 /// DescribeStreamSummary of stream `name`, or `None` when there is none.
@@ -100,20 +275,13 @@ async fn summary(aws: &Aws, name: &str) -> Result<Option<StreamDescriptionSummar
 /// its tags (ListStreams, then the tags of each: only when the declared name is absent).
 async fn renamed_from(aws: &Aws, r: &Resource, name: &str) -> Result<Option<String>, ProviderError> {
     let kinesis = &aws.clients.kinesis;
-    let mut names = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = aws
-            .call("ListStreams", || {
-                kinesis.list_streams().set_next_token(token.clone()).send()
-            })
-            .await?;
-        names.extend(out.stream_names().iter().cloned());
-        match out.next_token() {
-            Some(t) if out.has_more_streams() => token = Some(t.to_owned()),
-            _ => break,
-        }
-    }
+    let names = aws
+        .list_all(
+            "ListStreams",
+            |token| kinesis.list_streams().set_next_token(token).send(),
+            |out| (out.stream_names, out.next_token.filter(|_| out.has_more_streams)),
+        )
+        .await?;
     for candidate in names.into_iter().filter(|n| n != name) {
         match stream_tags(aws, &candidate).await {
             Ok(tags) if aws.owns(r, &tags) => return Ok(Some(candidate)),
@@ -181,65 +349,6 @@ async fn wait_gone(aws: &Aws, name: &str) -> Result<(), ProviderError> {
         Ok(summary(aws, name).await?.is_none().then_some(()))
     })
     .await
-}
-
-/// Observes it.
-///
-/// # Errors
-/// A read call failed.
-pub async fn observe(
-    aws: &Aws,
-    r: &Resource,
-    spec: &KinesisStream,
-    _refs: &Resolver,
-) -> Result<Option<Observed>, ProviderError> {
-    let found = match summary(aws, &spec.name).await? {
-        Some(s) => Some(s),
-        // Renamed in the stack: the old stream still carries our tags. Finding it makes the
-        // plan a replacement instead of a create that would leak it.
-        None => match renamed_from(aws, r, &spec.name).await? {
-            Some(old) => summary(aws, &old).await?,
-            None => None,
-        },
-    };
-    let Some(s) = found else {
-        return Ok(None);
-    };
-    let tags = stream_tags(aws, s.stream_name()).await?;
-    let owned = aws.owns(r, &tags);
-    let attrs = attrs_of(s.stream_arn(), s.stream_name());
-    if !owned {
-        return Ok(Some(Observed {
-            id: s.stream_name().to_owned(),
-            owned,
-            fields: Fields::new(),
-            attrs,
-        }));
-    }
-    let mut fields = Fields::new();
-    fields.insert("name".into(), s.stream_name().to_owned());
-    let mode = live_mode(&s);
-    fields.insert("mode".into(), mode_name(mode).into());
-    if mode == StreamMode::Provisioned {
-        fields.insert("shards".into(), s.open_shard_count().to_string());
-    }
-    fields.insert("retention_hours".into(), s.retention_period_hours().to_string());
-    if s.encryption_type() == Some(&EncryptionType::Kms) {
-        fields.insert(
-            "encryption.kms_key".into(),
-            s.key_id().unwrap_or_default().to_owned(),
-        );
-    }
-    if *s.stream_status() == StreamStatus::Deleting {
-        fields.insert("status".into(), s.stream_status().as_str().to_owned());
-    }
-    put_tag_fields(&mut fields, &tags);
-    Ok(Some(Observed {
-        id: s.stream_name().to_owned(),
-        owned,
-        fields,
-        attrs,
-    }))
 }
 
 /// The next target of a uniform reshard from `current` towards `target`: UpdateShardCount
@@ -352,149 +461,6 @@ async fn converge_settings(
         _ => {}
     }
     Ok(s)
-}
-
-/// Creates it.
-///
-/// # Errors
-/// An AWS call failed, or a same-named stream is not ours.
-pub async fn create(
-    aws: &Aws,
-    r: &Resource,
-    spec: &KinesisStream,
-    refs: &Resolver,
-) -> Result<Attrs, ProviderError> {
-    let kinesis = &aws.clients.kinesis;
-    let name = spec.name.as_str();
-    // A replaced stream, or one a previous destroy left DELETING, still holds the name.
-    if summary(aws, name)
-        .await?
-        .is_some_and(|s| *s.stream_status() == StreamStatus::Deleting)
-    {
-        wait_gone(aws, name).await?;
-    }
-    let tags = aws.tags_for(r, &spec.tags);
-    let (shard_count, details) = match spec.mode {
-        StreamMode::Provisioned => (Some(i32::try_from(spec.shards.unwrap_or(1)).unwrap_or(1)), None),
-        StreamMode::OnDemand => (
-            None,
-            Some(
-                StreamModeDetails::builder()
-                    .stream_mode(SdkStreamMode::OnDemand)
-                    .build()
-                    .map_err(|e| crate::call::error("CreateStream", "InvalidInput", e.to_string()))?,
-            ),
-        ),
-    };
-    let created = aws
-        .call("CreateStream", || {
-            kinesis
-                .create_stream()
-                .stream_name(name)
-                .set_shard_count(shard_count)
-                .set_stream_mode_details(details.clone())
-                .set_tags(Some(tags.clone().into_iter().collect()))
-                .send()
-        })
-        .await;
-    match created {
-        Ok(_) => {}
-        // A previous run created it and stopped before it finished: adopt it if it is ours.
-        Err(e) if e.is(ErrorKind::InUse) => match observe(aws, r, spec, refs).await? {
-            Some(found) if found.owned => {}
-            Some(found) => {
-                return Err(crate::call::error(
-                    "CreateStream",
-                    "ResourceInUseException",
-                    format!("stream {} exists without the tags of this stack", found.id),
-                )
-                .hint("it is never adopted: delete or rename it, or give this stream another name in the stack file"));
-            }
-            None => return Err(e),
-        },
-        Err(e) => return Err(e),
-    }
-    let s = converge_settings(aws, spec).await?;
-    Ok(attrs_of(s.stream_arn(), s.stream_name()))
-}
-
-/// Updates it.
-///
-/// # Errors
-/// An AWS call failed.
-pub async fn update(
-    aws: &Aws,
-    _r: &Resource,
-    spec: &KinesisStream,
-    _refs: &Resolver,
-    _observed: &Observed,
-    changes: &[FieldChange],
-) -> Result<Attrs, ProviderError> {
-    let kinesis = &aws.clients.kinesis;
-    let name = spec.name.as_str();
-    let s = converge_settings(aws, spec).await?;
-    let (set, remove) = tag_changes(changes);
-    if !set.is_empty() {
-        aws.call("AddTagsToStream", || {
-            kinesis
-                .add_tags_to_stream()
-                .stream_name(name)
-                .set_tags(Some(set.clone().into_iter().collect()))
-                .send()
-        })
-        .await?;
-    }
-    if !remove.is_empty() {
-        aws.call("RemoveTagsFromStream", || {
-            kinesis
-                .remove_tags_from_stream()
-                .stream_name(name)
-                .set_tag_keys(Some(remove.clone()))
-                .send()
-        })
-        .await?;
-    }
-    Ok(attrs_of(s.stream_arn(), s.stream_name()))
-}
-
-/// Deletes it and waits until it is gone.
-///
-/// # Errors
-/// An AWS call failed.
-pub async fn delete(
-    aws: &Aws,
-    _r: &Resource,
-    _spec: &KinesisStream,
-    observed: &Observed,
-) -> Result<(), ProviderError> {
-    let kinesis = &aws.clients.kinesis;
-    let name = observed.id.as_str();
-    aws.wait_for(&format!("stream {name} deleted"), || async {
-        let Some(s) = summary(aws, name).await? else {
-            return Ok(Some(()));
-        };
-        if *s.stream_status() == StreamStatus::Deleting {
-            return Ok(None);
-        }
-        // Registered consumers (enhanced fan-out) would make DeleteStream fail otherwise.
-        let deleted = aws
-            .call("DeleteStream", || {
-                kinesis
-                    .delete_stream()
-                    .stream_name(name)
-                    .enforce_consumer_deletion(true)
-                    .send()
-            })
-            .await;
-        match deleted {
-            Ok(_) => Ok(None),
-            Err(e) if e.is(ErrorKind::NotFound) => Ok(Some(())),
-            // Not ACTIVE yet (CREATING, UPDATING): try again on the next poll.
-            Err(e) if e.is(ErrorKind::InUse) => Ok(None),
-            Err(e) => Err(e),
-        }
-    })
-    .await
 }
 
 #[cfg(test)]

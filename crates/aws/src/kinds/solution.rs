@@ -17,8 +17,10 @@
 //! trains: training can take hours), then deletes the solution, waiting until it is gone;
 //! its versions go with it.
 
+use super::{Cx, ResourceKind};
 use super::common::{changed, put_tag_fields};
-use super::dataset_group::{
+use super::personalize::{
+    adopt_or_remove, create_or_adopt, returned_arn,
     ACTIVE, STATUS_REASON, Thing, delete_and_wait, is_unusable, personalize_tags, put_status_field,
     resource_tags, retag, wait_active,
 };
@@ -37,37 +39,189 @@ const TRAINING: &str = "training";
 /// The `trained` value when the newest version failed (and none is `ACTIVE`).
 const FAILED: &str = "failed";
 
-/// Desired fields.
-///
-/// # Errors
-/// None today; the signature is shared by every kind.
-pub fn desired(aws: &Aws, r: &Resource, spec: &Solution, refs: &Resolver) -> Result<Desired, ProviderError> {
-    let mut fields = Fields::new();
-    fields.insert("name".into(), spec.name.clone());
-    fields.insert("dataset_group".into(), refs.text(&spec.dataset_group));
-    fields.insert("recipe".into(), spec.recipe_arn.clone());
-    if let Some(t) = &spec.event_type {
-        fields.insert("event_type".into(), t.clone());
+impl ResourceKind for Solution {
+    fn desired(&self, cx: &Cx<'_>) -> Result<Desired, ProviderError> {
+        let Cx { aws, resource: r, refs } = *cx;
+        let mut fields = Fields::new();
+        fields.insert("name".into(), self.name.clone());
+        fields.insert("dataset_group".into(), refs.text(&self.dataset_group));
+        fields.insert("recipe".into(), self.recipe_arn.clone());
+        if let Some(t) = &self.event_type {
+            fields.insert("event_type".into(), t.clone());
+        }
+        if let Some(t) = self.event_value_threshold_text() {
+            fields.insert("event_value_threshold".into(), t);
+        }
+        fields.insert("trained".into(), TRAINED.into());
+        put_tag_fields(&mut fields, &aws.tags_for(r, &self.tags));
+        let cannot = "a solution cannot be updated once created".to_owned();
+        Ok(Desired {
+            fields,
+            replace_on: [
+                ("name".to_owned(), cannot.clone()),
+                ("dataset_group".to_owned(), cannot.clone()),
+                ("recipe".to_owned(), cannot.clone()),
+                ("event_type".to_owned(), cannot.clone()),
+                ("event_value_threshold".to_owned(), cannot),
+                ("status".to_owned(), STATUS_REASON.to_owned()),
+            ]
+            .into(),
+            ..Desired::default()
+        })
     }
-    if let Some(t) = spec.event_value_threshold_text() {
-        fields.insert("event_value_threshold".into(), t);
+
+    async fn observe(&self, cx: &Cx<'_>) -> Result<Option<Observed>, ProviderError> {
+        let Cx { aws, resource: r, refs } = *cx;
+        let Some(arn) = find(aws, r, self, refs).await? else {
+            return Ok(None);
+        };
+        let p = &aws.clients.personalize;
+        let described = match aws
+            .call("DescribeSolution", || {
+                p.describe_solution().solution_arn(&arn).send()
+            })
+            .await
+        {
+            Ok(out) => out.solution,
+            Err(e) if e.is(ErrorKind::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(solution) = described else {
+            return Ok(None);
+        };
+        let name = solution.name().unwrap_or_default().to_owned();
+        let mut attrs: Attrs = [("arn".to_owned(), arn.clone()), ("name".to_owned(), name.clone())].into();
+        let tags = resource_tags(aws, &arn).await?;
+        let owned = aws.owns(r, &tags);
+        if !owned {
+            return Ok(Some(Observed {
+                id: arn,
+                owned,
+                fields: Fields::new(),
+                attrs,
+            }));
+        }
+        let status = solution.status().unwrap_or_default();
+        let (active, trained) = if is_unusable(status) {
+            (None, None)
+        } else {
+            let since = solution.creation_date_time().map_or(0.0, |t| t.as_secs_f64());
+            training_state(&versions(aws, &arn, since).await?)
+        };
+        if let Some(version) = active {
+            attrs.insert("solution_version_arn".into(), version);
+        }
+        let mut fields = Fields::new();
+        fields.insert("name".into(), name);
+        fields.insert(
+            "dataset_group".into(),
+            solution.dataset_group_arn().unwrap_or_default().to_owned(),
+        );
+        fields.insert(
+            "recipe".into(),
+            solution.recipe_arn().unwrap_or_default().to_owned(),
+        );
+        if let Some(t) = solution.event_type().filter(|t| !t.is_empty()) {
+            fields.insert("event_type".into(), t.to_owned());
+        }
+        if let Some(t) = solution
+            .solution_config()
+            .and_then(SolutionConfig::event_value_threshold)
+        {
+            fields.insert("event_value_threshold".into(), t.to_owned());
+        }
+        if let Some(t) = trained {
+            fields.insert("trained".into(), t.to_owned());
+        }
+        put_status_field(&mut fields, status);
+        put_tag_fields(&mut fields, &tags);
+        Ok(Some(Observed {
+            id: arn,
+            owned,
+            fields,
+            attrs,
+        }))
     }
-    fields.insert("trained".into(), TRAINED.into());
-    put_tag_fields(&mut fields, &aws.tags_for(r, &spec.tags));
-    let cannot = "a solution cannot be updated once created".to_owned();
-    Ok(Desired {
-        fields,
-        replace_on: [
-            ("name".to_owned(), cannot.clone()),
-            ("dataset_group".to_owned(), cannot.clone()),
-            ("recipe".to_owned(), cannot.clone()),
-            ("event_type".to_owned(), cannot.clone()),
-            ("event_value_threshold".to_owned(), cannot),
-            ("status".to_owned(), STATUS_REASON.to_owned()),
-        ]
-        .into(),
-        ..Desired::default()
-    })
+
+    /// Creates it (without automatic training: the stack trains explicitly), waits until it is
+    /// `ACTIVE`, then trains a version and waits for that.
+    ///
+    /// # Errors
+    /// An AWS call failed, the group is not known, a same-named solution is not ours, or the
+    /// solution or its training failed (with Personalize's reason and a hint).
+    async fn create(&self, cx: &Cx<'_>) -> Result<Attrs, ProviderError> {
+        let Cx { aws, resource: r, refs } = *cx;
+        let group = refs
+            .known(&self.dataset_group)
+            .map_err(|reference| Aws::unresolved(&reference))?;
+        let tags = personalize_tags(&aws.tags_for(r, &self.tags))?;
+        let p = &aws.clients.personalize;
+        let config = self
+            .event_value_threshold_text()
+            .map(|t| SolutionConfig::builder().event_value_threshold(t).build());
+        // A previous run's solution is adopted before it is trained; a failed one is replaced.
+        let look = || async {
+            let Some(existing) = find_named(aws, self, refs).await? else {
+                return Ok(None);
+            };
+            let remove = |arn: String| async move { delete_with_campaigns(aws, &arn).await };
+            adopt_or_remove(aws, r, Thing::Solution, existing, is_unusable, remove).await
+        };
+        let create = || async {
+            let out = aws
+                .call("CreateSolution", || {
+                    p.create_solution()
+                        .name(&self.name)
+                        .dataset_group_arn(&group)
+                        .recipe_arn(&self.recipe_arn)
+                        .set_event_type(self.event_type.clone())
+                        .perform_auto_training(false)
+                        .set_solution_config(config.clone())
+                        .set_tags(Some(tags.clone()))
+                        .send()
+                })
+                .await?;
+            returned_arn("CreateSolution", out.solution_arn)
+        };
+        let what = format!("solution {}", self.name);
+        let arn = create_or_adopt("CreateSolution", &what, look, create).await?;
+        wait_active(aws, Thing::Solution, &arn).await?;
+        let version = ensure_trained(aws, r, self, &arn).await?;
+        Ok(attrs_of(&arn, &self.name, version))
+    }
+
+    /// Updates it: its tags, and a new trained version when none is `ACTIVE`.
+    ///
+    /// # Errors
+    /// An AWS call failed, or training failed.
+    async fn update(
+        &self,
+        cx: &Cx<'_>,
+        observed: &Observed,
+        changes: &[FieldChange],
+    ) -> Result<Attrs, ProviderError> {
+        let Cx { aws, resource: r, .. } = *cx;
+        retag(aws, &observed.id, changes).await?;
+        let mut attrs = observed.attrs.clone();
+        if changed(changes, "trained") {
+            // A run stopped right after CreateSolution leaves it being created: training has to
+            // wait for it.
+            wait_active(aws, Thing::Solution, &observed.id).await?;
+            let version = ensure_trained(aws, r, self, &observed.id).await?;
+            attrs.insert("solution_version_arn".into(), version);
+        }
+        Ok(attrs)
+    }
+
+    /// Deletes it (after the stack's campaigns serving it, on a replacement) and waits until it
+    /// is gone.
+    ///
+    /// # Errors
+    /// An AWS call failed, or a campaign outside the stack serves it.
+    async fn delete(&self, cx: &Cx<'_>, observed: &Observed) -> Result<(), ProviderError> {
+        let Cx { aws, .. } = *cx;
+        delete_with_campaigns(aws, &observed.id).await
+    }
 }
 
 /// Solutions (name, ARN), of dataset group `group` or of the whole account and region.
@@ -76,27 +230,22 @@ pub(crate) async fn list_solutions(
     group: Option<&str>,
 ) -> Result<Vec<(String, String)>, ProviderError> {
     let p = &aws.clients.personalize;
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = aws
-            .call("ListSolutions", || {
+    let solutions = aws
+        .list_all(
+            "ListSolutions",
+            |token| {
                 p.list_solutions()
                     .set_dataset_group_arn(group.map(str::to_owned))
-                    .set_next_token(token.clone())
+                    .set_next_token(token)
                     .send()
-            })
-            .await?;
-        found.extend(
-            out.solutions()
-                .iter()
-                .filter_map(|s| Some((s.name()?.to_owned(), s.solution_arn()?.to_owned()))),
-        );
-        match out.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return Ok(found),
-        }
-    }
+            },
+            |out| (out.solutions.unwrap_or_default(), out.next_token),
+        )
+        .await?;
+    Ok(solutions
+        .into_iter()
+        .filter_map(|s| Some((s.name?, s.solution_arn?)))
+        .collect())
 }
 
 /// The solution this resource is: the one in its group carrying this resource's tags, whatever
@@ -152,29 +301,20 @@ async fn versions(
     since: f64,
 ) -> Result<Vec<(String, String, f64)>, ProviderError> {
     let p = &aws.clients.personalize;
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = aws
-            .call("ListSolutionVersions", || {
-                p.list_solution_versions()
-                    .solution_arn(solution)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        found.extend(out.solution_versions().iter().filter_map(|v| {
-            Some((
-                v.solution_version_arn()?.to_owned(),
-                v.status().unwrap_or_default().to_owned(),
-                v.creation_date_time().map_or(0.0, |t| t.as_secs_f64()),
-            ))
-        }));
-        match out.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => break,
-        }
-    }
+    let listed = aws
+        .list_all(
+            "ListSolutionVersions",
+            |token| p.list_solution_versions().solution_arn(solution).set_next_token(token).send(),
+            |out| (out.solution_versions.unwrap_or_default(), out.next_token),
+        )
+        .await?;
+    let mut found: Vec<(String, String, f64)> = listed
+        .into_iter()
+        .filter_map(|v| {
+            let created = v.creation_date_time().map_or(0.0, |t| t.as_secs_f64());
+            Some((v.solution_version_arn?, v.status.unwrap_or_default(), created))
+        })
+        .collect();
     found.retain(|v| v.2 >= since);
     // The list's order is not documented: sort it (stable, so equal times keep theirs).
     found.sort_by(|a, b| b.2.total_cmp(&a.2));
@@ -195,87 +335,6 @@ fn training_state(versions: &[(String, String, f64)]) -> (Option<String>, Option
         (None, Some(_)) => Some(TRAINING),
     };
     (active, trained)
-}
-
-/// Observes it.
-///
-/// # Errors
-/// A read call failed.
-pub async fn observe(
-    aws: &Aws,
-    r: &Resource,
-    spec: &Solution,
-    refs: &Resolver,
-) -> Result<Option<Observed>, ProviderError> {
-    let Some(arn) = find(aws, r, spec, refs).await? else {
-        return Ok(None);
-    };
-    let p = &aws.clients.personalize;
-    let described = match aws
-        .call("DescribeSolution", || {
-            p.describe_solution().solution_arn(&arn).send()
-        })
-        .await
-    {
-        Ok(out) => out.solution,
-        Err(e) if e.is(ErrorKind::NotFound) => None,
-        Err(e) => return Err(e),
-    };
-    let Some(solution) = described else {
-        return Ok(None);
-    };
-    let name = solution.name().unwrap_or_default().to_owned();
-    let mut attrs: Attrs = [("arn".to_owned(), arn.clone()), ("name".to_owned(), name.clone())].into();
-    let tags = resource_tags(aws, &arn).await?;
-    let owned = aws.owns(r, &tags);
-    if !owned {
-        return Ok(Some(Observed {
-            id: arn,
-            owned,
-            fields: Fields::new(),
-            attrs,
-        }));
-    }
-    let status = solution.status().unwrap_or_default();
-    let (active, trained) = if is_unusable(status) {
-        (None, None)
-    } else {
-        let since = solution.creation_date_time().map_or(0.0, |t| t.as_secs_f64());
-        training_state(&versions(aws, &arn, since).await?)
-    };
-    if let Some(version) = active {
-        attrs.insert("solution_version_arn".into(), version);
-    }
-    let mut fields = Fields::new();
-    fields.insert("name".into(), name);
-    fields.insert(
-        "dataset_group".into(),
-        solution.dataset_group_arn().unwrap_or_default().to_owned(),
-    );
-    fields.insert(
-        "recipe".into(),
-        solution.recipe_arn().unwrap_or_default().to_owned(),
-    );
-    if let Some(t) = solution.event_type().filter(|t| !t.is_empty()) {
-        fields.insert("event_type".into(), t.to_owned());
-    }
-    if let Some(t) = solution
-        .solution_config()
-        .and_then(SolutionConfig::event_value_threshold)
-    {
-        fields.insert("event_value_threshold".into(), t.to_owned());
-    }
-    if let Some(t) = trained {
-        fields.insert("trained".into(), t.to_owned());
-    }
-    put_status_field(&mut fields, status);
-    put_tag_fields(&mut fields, &tags);
-    Ok(Some(Observed {
-        id: arn,
-        owned,
-        fields,
-        attrs,
-    }))
 }
 
 /// When `solution` was created, in seconds since the epoch.
@@ -337,133 +396,22 @@ fn attrs_of(arn: &str, name: &str, version: String) -> Attrs {
     .into()
 }
 
-/// Creates it (without automatic training: the stack trains explicitly), waits until it is
-/// `ACTIVE`, then trains a version and waits for that.
-///
-/// # Errors
-/// An AWS call failed, the group is not known, a same-named solution is not ours, or the
-/// solution or its training failed (with Personalize's reason and a hint).
-pub async fn create(
-    aws: &Aws,
-    r: &Resource,
-    spec: &Solution,
-    refs: &Resolver,
-) -> Result<Attrs, ProviderError> {
-    let group = refs
-        .known(&spec.dataset_group)
-        .map_err(|reference| Aws::unresolved(&reference))?;
-    let tags = personalize_tags(&aws.tags_for(r, &spec.tags))?;
-    let p = &aws.clients.personalize;
-    let config = spec
-        .event_value_threshold_text()
-        .map(|t| SolutionConfig::builder().event_value_threshold(t).build());
-    let mut arn = None;
-    for _ in 0..2 {
-        if let Some(existing) = find_named(aws, spec, refs).await? {
-            match super::dataset_group::status_of(aws, Thing::Solution, &existing).await? {
-                // A replaced solution, or one a destroy left behind, still holds the name.
-                Some((s, _)) if is_unusable(&s) => {
-                    delete_with_campaigns(aws, &existing).await?;
-                }
-                Some(_) => {
-                    // A previous run created it and stopped before it was trained: adopt it if
-                    // it is ours.
-                    if !aws.owns(r, &resource_tags(aws, &existing).await?) {
-                        return Err(crate::call::error(
-                            "CreateSolution",
-                            "ResourceAlreadyExistsException",
-                            format!("solution {existing} exists without the tags of this stack"),
-                        )
-                        .hint("it is never adopted: delete it or give this solution another name"));
-                    }
-                    arn = Some(existing);
-                    break;
-                }
-                None => {}
-            }
-        }
-        let created = aws
-            .call("CreateSolution", || {
-                p.create_solution()
-                    .name(&spec.name)
-                    .dataset_group_arn(&group)
-                    .recipe_arn(&spec.recipe_arn)
-                    .set_event_type(spec.event_type.clone())
-                    .perform_auto_training(false)
-                    .set_solution_config(config.clone())
-                    .set_tags(Some(tags.clone()))
-                    .send()
-            })
-            .await;
-        match created {
-            Ok(out) => {
-                arn = out.solution_arn().map(str::to_owned);
-                break;
-            }
-            // Created meanwhile: look again.
-            Err(e) if e.is(ErrorKind::AlreadyExists) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let Some(arn) = arn else {
-        return Err(crate::call::error(
-            "CreateSolution",
-            "ResourceAlreadyExistsException",
-            format!("solution {} exists but cannot be found", spec.name),
-        ));
-    };
-    wait_active(aws, Thing::Solution, &arn).await?;
-    let version = ensure_trained(aws, r, spec, &arn).await?;
-    Ok(attrs_of(&arn, &spec.name, version))
-}
-
-/// Updates it: its tags, and a new trained version when none is `ACTIVE`.
-///
-/// # Errors
-/// An AWS call failed, or training failed.
-pub async fn update(
-    aws: &Aws,
-    r: &Resource,
-    spec: &Solution,
-    _refs: &Resolver,
-    observed: &Observed,
-    changes: &[FieldChange],
-) -> Result<Attrs, ProviderError> {
-    retag(aws, &observed.id, changes).await?;
-    let mut attrs = observed.attrs.clone();
-    if changed(changes, "trained") {
-        // A run stopped right after CreateSolution leaves it being created: training has to
-        // wait for it.
-        wait_active(aws, Thing::Solution, &observed.id).await?;
-        let version = ensure_trained(aws, r, spec, &observed.id).await?;
-        attrs.insert("solution_version_arn".into(), version);
-    }
-    Ok(attrs)
-}
-
 /// The campaigns serving a version of `solution`: (ARN, whether this stack owns one).
 async fn campaigns_of(aws: &Aws, solution: &str) -> Result<Vec<(String, bool)>, ProviderError> {
     let p = &aws.clients.personalize;
+    let campaigns = aws
+        .list_all(
+            "ListCampaigns",
+            |token| p.list_campaigns().solution_arn(solution).set_next_token(token).send(),
+            |out| (out.campaigns.unwrap_or_default(), out.next_token),
+        )
+        .await?;
     let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let out = aws
-            .call("ListCampaigns", || {
-                p.list_campaigns()
-                    .solution_arn(solution)
-                    .set_next_token(token.clone())
-                    .send()
-            })
-            .await?;
-        for arn in out.campaigns().iter().filter_map(|c| c.campaign_arn()) {
-            let ours = resource_tags(aws, arn).await?.get(STACK_TAG) == Some(&aws.stack);
-            found.push((arn.to_owned(), ours));
-        }
-        match out.next_token() {
-            Some(t) => token = Some(t.to_owned()),
-            None => return Ok(found),
-        }
+    for arn in campaigns.into_iter().filter_map(|c| c.campaign_arn) {
+        let ours = resource_tags(aws, &arn).await?.get(STACK_TAG) == Some(&aws.stack);
+        found.push((arn, ours));
     }
+    Ok(found)
 }
 
 /// Deletes `solution` after this stack's campaigns serving it (a campaign keeps a solution in
@@ -528,20 +476,6 @@ async fn created_at_if_exists(aws: &Aws, solution: &str) -> Result<Option<f64>, 
         Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-/// Deletes it (after the stack's campaigns serving it, on a replacement) and waits until it
-/// is gone.
-///
-/// # Errors
-/// An AWS call failed, or a campaign outside the stack serves it.
-pub async fn delete(
-    aws: &Aws,
-    _r: &Resource,
-    _spec: &Solution,
-    observed: &Observed,
-) -> Result<(), ProviderError> {
-    delete_with_campaigns(aws, &observed.id).await
 }
 
 #[cfg(test)]

@@ -27,6 +27,9 @@ pub enum ErrorKind {
     NotFound,
     /// It exists already (`ResourceAlreadyExistsException`, `EntityAlreadyExists`).
     AlreadyExists,
+    /// A resource of the same name exists without this stack's tags: it is never adopted
+    /// nor deleted.
+    NotOurs,
     /// It is in use, or busy changing (`ResourceInUseException`, `DeleteConflict`; Kinesis
     /// also says this of a stream that exists).
     InUse,
@@ -54,8 +57,12 @@ pub enum ErrorKind {
 
 /// A provider failure: the operation, its [`ErrorKind`], the service's error code and
 /// message, a hint, and the error it came from.
+///
+/// `Display` is the one line `operation: code: message`; the hint is for the edge to render
+/// apart (after the cause chain, or as `hint:` lines in a report): see
+/// [`ProviderError::with_hint`].
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{operation}: {code}: {message}{}", hint.as_deref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+#[error("{operation}: {code}: {message}")]
 pub struct ProviderError {
     /// The API operation (`CreateStream`) or local step (`build lambda`).
     pub operation: String,
@@ -101,6 +108,13 @@ impl ProviderError {
         }
     }
 
+    /// `what` (e.g. "stream orders") exists, but without this stack's tags.
+    pub fn not_ours(operation: impl Into<String>, what: impl std::fmt::Display) -> Self {
+        ProviderError::new(operation, "NotOurs", format!("{what} exists without the tags of this stack"))
+            .kind(ErrorKind::NotOurs)
+            .hint("it is never adopted or deleted: remove or rename it yourself, or give this resource another name in the stack file")
+    }
+
     /// With a hint.
     #[must_use]
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -120,6 +134,15 @@ impl ProviderError {
     pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(std::sync::Arc::new(source));
         self
+    }
+
+    /// The error with its hint on a second line (`  hint: …`), for reports that show one
+    /// error at a time.
+    pub fn with_hint(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{self}\n  hint: {hint}"),
+            None => self.to_string(),
+        }
     }
 
     /// Whether it is of `kind`.
@@ -162,9 +185,11 @@ pub trait Provider: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Attrs, ProviderError>> + Send;
 
     /// Deletes the resource (and what AWS created for it implicitly) and waits until gone.
+    /// `refs` holds what is known of the others (some may be gone already).
     fn delete(
         &self,
         resource: &Resource,
+        refs: &Resolver,
         observed: &Observed,
     ) -> impl Future<Output = Result<(), ProviderError>> + Send;
 }

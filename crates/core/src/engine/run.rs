@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{self, JoinSet};
 
 /// Tells the engine to start nothing new (the first Ctrl-C). Steps in flight finish.
 #[derive(Debug, Clone)]
@@ -108,9 +108,8 @@ pub trait Progress: Send + Sync {
 fn static_attrs(resource: &Resource) -> Attrs {
     resource
         .kind
-        .attributes()
-        .iter()
-        .filter_map(|a| resource.spec.static_attribute(a).map(|v| ((*a).to_owned(), v)))
+        .attribute_names()
+        .filter_map(|a| resource.spec.static_attribute(a).map(|v| (a.to_owned(), v)))
         .collect()
 }
 
@@ -301,6 +300,9 @@ async fn schedule<P: Provider>(
     let mut failed: BTreeSet<String> = BTreeSet::new();
     let mut report = Report::default();
     let mut set: JoinSet<Outcome> = JoinSet::new();
+    // Which resource each step in flight is for: a step that panics returns no outcome, only
+    // its task's id.
+    let mut running: BTreeMap<task::Id, String> = BTreeMap::new();
     let parallelism = parallelism.max(1);
     loop {
         if cancel.is_cancelled() {
@@ -339,23 +341,31 @@ async fn schedule<P: Provider>(
                 if ready {
                     let logical = pending.remove(i);
                     let run = Arc::clone(&run);
-                    set.spawn(async move { run.step(&logical, direction).await });
+                    let name = logical.clone();
+                    let handle = set.spawn(async move { run.step(&name, direction).await });
+                    running.insert(handle.id(), logical);
                 } else {
                     i += 1;
                 }
             }
         }
-        let Some(joined) = set.join_next().await else {
+        let Some(joined) = set.join_next_with_id().await else {
             break;
         };
         let outcome = match joined {
-            Ok(outcome) => outcome,
-            Err(e) => Outcome {
-                logical: "?".into(),
-                kind: "?".into(),
-                status: Status::Failed(ProviderError::new("step", "Panic", e.to_string())),
-                elapsed: Duration::ZERO,
-            },
+            Ok((id, outcome)) => {
+                running.remove(&id);
+                outcome
+            }
+            Err(e) => {
+                let logical = running.remove(&e.id()).unwrap_or_default();
+                Outcome {
+                    kind: kind_name(&stack, &logical),
+                    logical,
+                    status: Status::Failed(ProviderError::new("step", "Panic", e.to_string())),
+                    elapsed: Duration::ZERO,
+                }
+            }
         };
         if outcome.status.is_failure() {
             failed.insert(outcome.logical.clone());
@@ -456,19 +466,14 @@ impl<P: Provider> Run<P> {
             }
             (Action::Replace { .. }, Some(o)) => {
                 self.progress.started(logical, "replacing");
-                self.provider.delete(resource, o).await?;
+                self.provider.delete(resource, &refs, o).await?;
                 (
                     self.provider.create(resource, &refs).await?,
                     Status::Done("replaced"),
                 )
             }
             (Action::Foreign { id }, _) => {
-                return Err(ProviderError::new(
-                    "ownership",
-                    "NotOurs",
-                    format!("`{id}` exists without the tags of this stack"),
-                )
-                .hint("it is never adopted or deleted: remove or rename it yourself, or give this resource another name in the stack file"));
+                return Err(ProviderError::not_ours("ownership", format_args!("`{id}`")));
             }
             (Action::Update { .. } | Action::Replace { .. } | Action::Delete, _) => {
                 return Err(ProviderError::new(
@@ -499,7 +504,7 @@ impl<P: Provider> Run<P> {
             Some(o) if !o.owned => Ok(Status::NotOurs(o.id)),
             Some(o) => {
                 self.progress.started(&resource.logical, "deleting");
-                self.provider.delete(resource, &o).await?;
+                self.provider.delete(resource, &refs, &o).await?;
                 Ok(Status::Done("deleted"))
             }
         }

@@ -154,15 +154,14 @@ impl<'a> Checker<'a> {
             return None;
         };
         if let Some(kind) = declared
-            && !kind.attributes().contains(&attribute)
+            && !kind.exports(attribute)
         {
-            let hint = match crate::yaml::de::closest(attribute, kind.attributes().iter().copied()) {
+            let hint = match crate::yaml::de::closest(attribute, kind.attribute_names()) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => format!(
                     "a {} exports {}",
                     kind.name(),
-                    kind.attributes()
-                        .iter()
+                    kind.attribute_names()
                         .map(|a| format!("`{a}`"))
                         .collect::<Vec<_>>()
                         .join(", ")

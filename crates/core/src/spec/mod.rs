@@ -26,7 +26,7 @@ use crate::graph::Graph;
 use crate::yaml::{self, Node, Pos, Span, Spanned, Tolerant};
 use check::{Checker, Str};
 use indexmap::IndexMap;
-use kinds::{Defaults, RawResource};
+use kinds::{Defaults, RawResource, Site};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -327,7 +327,12 @@ fn check_stack(
             cx.error(name.pos(), format!("resource name `{}` is reserved", name.value));
         }
         let Some(body) = body.as_ref() else { continue };
-        let spec = body.value.validate(&name.value, body.pos(), &defaults, &mut cx);
+        let site = Site {
+            logical: &name.value,
+            pos: body.pos(),
+            defaults: &defaults,
+        };
+        let spec = body.value.validate(&site, &mut cx);
         let depends_on = spec.references().into_iter().map(|r| r.resource).collect();
         resources.insert(
             name.value.clone(),

@@ -4,6 +4,7 @@
 //!
 //! Exports `arn` and `name`.
 
+use super::{Attribute, KindSpec, Site};
 use crate::spec::check::{Checker, Str};
 use crate::spec::kinds::Kind;
 use crate::spec::names;
@@ -12,9 +13,6 @@ use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &["arn", "name"];
 
 /// The highest `min_provisioned_tps`: the API takes a 32-bit integer and documents no other
 /// maximum (the usual cap is the account's GetRecommendations quota, which can be raised).
@@ -50,16 +48,17 @@ pub struct Campaign {
     pub tags: IndexMap<String, String>,
 }
 
-impl Campaign {
-    pub(crate) fn references(&self) -> Vec<Reference> {
-        self.solution_version.references().cloned().collect()
-    }
-}
+impl KindSpec for Campaign {
+    type Raw = Spec;
 
-impl Spec {
-    pub(crate) fn validate(&self, cx: &mut Checker<'_>) -> Campaign {
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("arn"),
+        Attribute::reference("name"),
+    ];
+
+    fn validate(raw: &Spec, _site: &Site<'_>, cx: &mut Checker<'_>) -> Campaign {
         let solution_version = cx.arn_attribute_of(
-            &self.solution_version,
+            &raw.solution_version,
             Kind::Solution,
             "solution_version_arn",
             "solution_version",
@@ -69,20 +68,28 @@ impl Spec {
             && !(lit.contains(":personalize:") && lit.contains(":solution/") && lit.matches('/').count() >= 2)
         {
             cx.error(
-                self.solution_version.pos(),
+                raw.solution_version.pos(),
                 format!(
                     "`{lit}` is not a Personalize solution version ARN (`arn:aws:personalize:<region>:<account>:solution/<name>/<version>`)"
                 ),
             );
         }
         Campaign {
-            name: cx.name(&self.name, &names::PERSONALIZE),
+            name: cx.name(&raw.name, &names::PERSONALIZE),
             solution_version,
-            min_provisioned_tps: self
+            min_provisioned_tps: raw
                 .min_provisioned_tps
                 .as_ref()
                 .map_or(1, |t| cx.range(t, 1, MAX_TPS, "`min_provisioned_tps`")),
-            tags: cx.tags(&self.tags),
+            tags: cx.tags(&raw.tags),
         }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        self.solution_version.references().cloned().collect()
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! Exports `arn` and `name`.
 
+use super::{Attribute, KindSpec, Site};
 use crate::spec::check::{Checker, Str};
 use crate::spec::names;
 use crate::spec::text::{Reference, Text};
@@ -12,9 +13,6 @@ use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &["arn", "name"];
 
 /// `personalize_dataset_group` as written in `stack.yaml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -124,25 +122,6 @@ impl DatasetGroup {
         }
     }
 
-    pub(crate) fn references(&self) -> Vec<Reference> {
-        match self {
-            DatasetGroup::Managed {
-                kms,
-                interactions_import,
-                ..
-            } => kms
-                .iter()
-                .flat_map(|(k, r)| k.references().chain(r.references()))
-                .chain(
-                    interactions_import
-                        .iter()
-                        .flat_map(|i| i.source.references().chain(i.role.references())),
-                )
-                .cloned()
-                .collect(),
-            DatasetGroup::Existing { arn } => arn.references().cloned().collect(),
-        }
-    }
 }
 
 /// The default interactions schema: what the workshop's events carry.
@@ -162,9 +141,17 @@ pub fn default_interactions_schema() -> serde_json::Value {
     })
 }
 
-impl Spec {
-    pub(crate) fn validate(&self, pos: crate::yaml::Pos, cx: &mut Checker<'_>) -> DatasetGroup {
-        match (&self.name, &self.arn) {
+impl KindSpec for DatasetGroup {
+    type Raw = Spec;
+
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("arn"),
+        Attribute::reference("name"),
+    ];
+
+    fn validate(raw: &Spec, site: &Site<'_>, cx: &mut Checker<'_>) -> DatasetGroup {
+        let pos = site.pos;
+        match (&raw.name, &raw.arn) {
             (Some(name), Some(arn)) => {
                 cx.error_hint(
                     arn.pos(),
@@ -181,12 +168,12 @@ impl Spec {
             }
             _ => {}
         }
-        if let Some(arn) = &self.arn {
+        if let Some(arn) = &raw.arn {
             for (field, present) in [
-                ("domain", self.domain.is_some()),
-                ("interactions_schema", self.interactions_schema.is_some()),
-                ("kms_key_arn", self.kms_key_arn.is_some()),
-                ("interactions_import", self.interactions_import.is_some()),
+                ("domain", raw.domain.is_some()),
+                ("interactions_schema", raw.interactions_schema.is_some()),
+                ("kms_key_arn", raw.kms_key_arn.is_some()),
+                ("interactions_import", raw.interactions_import.is_some()),
             ] {
                 if present {
                     cx.error(arn.pos(), format!("`{field}` applies only to a dataset group the stack creates, not to one adopted by `arn`"));
@@ -200,19 +187,19 @@ impl Spec {
             }
             return DatasetGroup::Existing { arn: text };
         }
-        let name = self
+        let name = raw
             .name
             .as_ref()
             .map(|n| cx.name(n, &names::PERSONALIZE))
             .unwrap_or_default();
-        let interactions_schema = match self.interactions_schema.as_ref().map(|s| (&s.value, s.pos())) {
+        let interactions_schema = match raw.interactions_schema.as_ref().map(|s| (&s.value, s.pos())) {
             None | Some((InteractionsSchema::Default, _)) => default_interactions_schema(),
             Some((InteractionsSchema::Avro(schema), pos)) => {
                 check_interactions_schema(schema, pos, cx);
                 schema.clone()
             }
         };
-        let kms = match (&self.kms_key_arn, &self.kms_role_arn) {
+        let kms = match (&raw.kms_key_arn, &raw.kms_role_arn) {
             (Some(k), Some(r)) => Some((cx.text(k), cx.arn_of(r, super::Kind::IamRole, "kms_role_arn"))),
             (Some(k), None) => {
                 cx.error(
@@ -227,14 +214,38 @@ impl Spec {
             }
             (None, None) => None,
         };
-        let interactions_import = self.interactions_import.as_ref().map(|i| i.validate(cx));
+        let interactions_import = raw.interactions_import.as_ref().map(|i| i.validate(cx));
         DatasetGroup::Managed {
             name,
-            domain: self.domain.as_ref().map(|d| d.value),
+            domain: raw.domain.as_ref().map(|d| d.value),
             interactions_schema,
             kms,
             interactions_import,
-            tags: cx.tags(&self.tags),
+            tags: cx.tags(&raw.tags),
+        }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        self.name()
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        match self {
+            DatasetGroup::Managed {
+                kms,
+                interactions_import,
+                ..
+            } => kms
+                .iter()
+                .flat_map(|(k, r)| k.references().chain(r.references()))
+                .chain(
+                    interactions_import
+                        .iter()
+                        .flat_map(|i| i.source.references().chain(i.role.references())),
+                )
+                .cloned()
+                .collect(),
+            DatasetGroup::Existing { arn } => arn.references().cloned().collect(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! Exports `arn`, `name` and `tracking_id`.
 
+use super::{Attribute, KindSpec, Site};
 use crate::spec::check::{Checker, Str};
 use crate::spec::kinds::Kind;
 use crate::spec::names;
@@ -11,9 +12,6 @@ use crate::spec::text::{Reference, Text};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &["arn", "name", "tracking_id"];
 
 /// `personalize_event_tracker` as written in `stack.yaml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -39,18 +37,28 @@ pub struct EventTracker {
     pub tags: IndexMap<String, String>,
 }
 
-impl EventTracker {
-    pub(crate) fn references(&self) -> Vec<Reference> {
-        self.dataset_group.references().cloned().collect()
-    }
-}
+impl KindSpec for EventTracker {
+    type Raw = Spec;
 
-impl Spec {
-    pub(crate) fn validate(&self, cx: &mut Checker<'_>) -> EventTracker {
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("tracking_id"),
+        Attribute::output("arn"),
+        Attribute::reference("name"),
+    ];
+
+    fn validate(raw: &Spec, _site: &Site<'_>, cx: &mut Checker<'_>) -> EventTracker {
         EventTracker {
-            name: cx.name(&self.name, &names::PERSONALIZE),
-            dataset_group: cx.arn_of(&self.dataset_group, Kind::DatasetGroup, "dataset_group"),
-            tags: cx.tags(&self.tags),
+            name: cx.name(&raw.name, &names::PERSONALIZE),
+            dataset_group: cx.arn_of(&raw.dataset_group, Kind::DatasetGroup, "dataset_group"),
+            tags: cx.tags(&raw.tags),
         }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        self.dataset_group.references().cloned().collect()
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Exports `arn` and `name`.
 
-use super::Defaults;
+use super::{Attribute, KindSpec, Site};
 use crate::spec::check::{Checker, Str};
 use crate::spec::names;
 use crate::spec::text::{Reference, Text};
@@ -12,9 +12,6 @@ use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &["arn", "name"];
 
 /// `iam_role` as written in `stack.yaml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -153,13 +150,6 @@ pub struct CheckedStatement {
 }
 
 impl IamRole {
-    pub(crate) fn references(&self) -> Vec<Reference> {
-        self.statements
-            .iter()
-            .flat_map(|s| s.resources.iter().flat_map(Text::references))
-            .cloned()
-            .collect()
-    }
 
     /// Whether an inline statement allows `action` (exact or `service:*` / `*`).
     pub fn allows(&self, action: &str) -> bool {
@@ -173,15 +163,23 @@ impl IamRole {
     }
 }
 
-impl Spec {
-    pub(crate) fn validate(&self, logical: &str, defaults: &Defaults, cx: &mut Checker<'_>) -> IamRole {
-        let name = match &self.name {
+impl KindSpec for IamRole {
+    type Raw = Spec;
+
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("arn"),
+        Attribute::reference("name"),
+    ];
+
+    fn validate(raw: &Spec, site: &Site<'_>, cx: &mut Checker<'_>) -> IamRole {
+        let (logical, defaults) = (site.logical, site.defaults);
+        let name = match &raw.name {
             Some(n) => cx.name(n, &names::IAM_ROLE),
             None => {
                 let derived = format!("{}-{logical}", defaults.stack);
                 if let Some(problem) = names::IAM_ROLE.check(&derived) {
                     cx.error_hint(
-                        self.assumed_by.pos(),
+                        raw.assumed_by.pos(),
                         format!("the default role name is invalid: {problem}"),
                         "set `name` explicitly",
                     );
@@ -189,24 +187,24 @@ impl Spec {
                 derived
             }
         };
-        let assumed_by = self.assumed_by.value.to_vec();
+        let assumed_by = raw.assumed_by.value.to_vec();
         if assumed_by.is_empty() {
             cx.error(
-                self.assumed_by.pos(),
+                raw.assumed_by.pos(),
                 "`assumed_by` needs at least one service principal",
             );
         }
         for p in &assumed_by {
             if !p.ends_with(".amazonaws.com") {
                 cx.error_hint(
-                    self.assumed_by.pos(),
+                    raw.assumed_by.pos(),
                     format!("`{p}` is not an AWS service principal"),
                     "service principals look like `lambda.amazonaws.com` or `apigateway.amazonaws.com`",
                 );
             }
         }
-        let statements = self.policies.iter().map(|s| check_statement(s, cx)).collect();
-        let managed_policies = self
+        let statements = raw.policies.iter().map(|s| check_statement(s, cx)).collect();
+        let managed_policies = raw
             .managed_policies
             .iter()
             .map(|p| {
@@ -220,7 +218,7 @@ impl Spec {
                 p.value.clone()
             })
             .collect();
-        let path = self.path.as_ref().map_or_else(
+        let path = raw.path.as_ref().map_or_else(
             || "/".to_owned(),
             |p| {
                 if !(p.value.starts_with('/') && p.value.ends_with('/')) || p.value.len() > 512 {
@@ -235,17 +233,29 @@ impl Spec {
         IamRole {
             name,
             path,
-            description: self.description.as_ref().map(|d| d.value.clone()),
+            description: raw.description.as_ref().map(|d| d.value.clone()),
             assumed_by,
             statements,
             managed_policies,
-            max_session_duration_s: self
+            max_session_duration_s: raw
                 .max_session_duration_s
                 .as_ref()
                 .map_or(3600, |d| cx.range(d, 3600, 43200, "`max_session_duration_s`")),
-            permissions_boundary: self.permissions_boundary.as_ref().map(|b| b.value.clone()),
-            tags: cx.tags(&self.tags),
+            permissions_boundary: raw.permissions_boundary.as_ref().map(|b| b.value.clone()),
+            tags: cx.tags(&raw.tags),
         }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        self.statements
+            .iter()
+            .flat_map(|s| s.resources.iter().flat_map(Text::references))
+            .cloned()
+            .collect()
     }
 }
 

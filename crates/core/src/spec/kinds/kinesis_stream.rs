@@ -3,15 +3,13 @@
 //! Exports `arn` and `name`. A new name replaces the stream; shard count, retention,
 //! encryption and tags are updated in place.
 
+use super::{Attribute, KindSpec, Site};
 use crate::spec::check::{Checker, Str};
 use crate::spec::names;
 use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &["arn", "name"];
 
 /// `kinesis_stream` as written in `stack.yaml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -67,10 +65,17 @@ pub struct KinesisStream {
     pub tags: IndexMap<String, String>,
 }
 
-impl Spec {
-    pub(crate) fn validate(&self, cx: &mut Checker<'_>) -> KinesisStream {
-        let mode = self.mode.as_ref().map_or(StreamMode::Provisioned, |m| m.value);
-        let shards = match (mode, &self.shards) {
+impl KindSpec for KinesisStream {
+    type Raw = Spec;
+
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("arn"),
+        Attribute::reference("name"),
+    ];
+
+    fn validate(raw: &Spec, _site: &Site<'_>, cx: &mut Checker<'_>) -> KinesisStream {
+        let mode = raw.mode.as_ref().map_or(StreamMode::Provisioned, |m| m.value);
+        let shards = match (mode, &raw.shards) {
             (StreamMode::Provisioned, None) => Some(1),
             (StreamMode::Provisioned, Some(s)) => Some(cx.range(s, 1, 500, "`shards`")),
             (StreamMode::OnDemand, Some(s)) => {
@@ -83,23 +88,27 @@ impl Spec {
             }
             (StreamMode::OnDemand, None) => None,
         };
-        let retention_hours = self
+        let retention_hours = raw
             .retention_hours
             .as_ref()
             .map_or(24, |r| cx.range(r, 24, 8760, "`retention_hours`"));
-        let kms_key = self.encryption.as_ref().map(|e| {
+        let kms_key = raw.encryption.as_ref().map(|e| {
             if e.kms_key.value.trim().is_empty() {
                 cx.error(e.kms_key.pos(), "`encryption.kms_key` must name a KMS key");
             }
             e.kms_key.value.clone()
         });
         KinesisStream {
-            name: cx.name(&self.name, &names::KINESIS_STREAM),
+            name: cx.name(&raw.name, &names::KINESIS_STREAM),
             mode,
             shards,
             retention_hours,
             kms_key,
-            tags: cx.tags(&self.tags),
+            tags: cx.tags(&raw.tags),
         }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        Some(&self.name)
     }
 }

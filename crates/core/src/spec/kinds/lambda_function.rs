@@ -3,6 +3,7 @@
 //!
 //! Exports `arn`, `name` and `log_group`.
 
+use super::{Attribute, KindSpec, Site};
 use super::Kind;
 use crate::spec::check::{Checker, Str};
 use crate::spec::names;
@@ -11,9 +12,6 @@ use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &["arn", "name", "log_group"];
 
 /// `lambda_function` as written in `stack.yaml`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -188,20 +186,19 @@ impl LambdaFunction {
         format!("/aws/lambda/{}", self.name)
     }
 
-    pub(crate) fn references(&self) -> Vec<Reference> {
-        let mut refs: Vec<Reference> = self.role.references().cloned().collect();
-        refs.extend(self.environment.values().flat_map(Text::references).cloned());
-        if let Some(t) = &self.trigger {
-            refs.extend(t.stream.references().cloned());
-            refs.extend(t.on_failure.iter().flat_map(Text::references).cloned());
-        }
-        refs
-    }
 }
 
-impl Spec {
-    pub(crate) fn validate(&self, cx: &mut Checker<'_>) -> LambdaFunction {
-        let runtime = self.runtime.as_ref().map_or_else(
+impl KindSpec for LambdaFunction {
+    type Raw = Spec;
+
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("arn"),
+        Attribute::reference("name"),
+        Attribute::reference("log_group"),
+    ];
+
+    fn validate(raw: &Spec, _site: &Site<'_>, cx: &mut Checker<'_>) -> LambdaFunction {
+        let runtime = raw.runtime.as_ref().map_or_else(
             || "provided.al2023".to_owned(),
             |r| {
                 if !names::LAMBDA_RUNTIMES.contains(&r.value.as_str()) {
@@ -215,21 +212,21 @@ impl Spec {
                 r.value.clone()
             },
         );
-        let code = self.code.value.clone();
+        let code = raw.code.value.clone();
         let (Code::Crate(path) | Code::Zip(path)) = &code;
         if path.trim().is_empty() {
-            cx.error(self.code.pos(), "`code` needs a path");
+            cx.error(raw.code.pos(), "`code` needs a path");
         }
         if matches!(code, Code::Crate(_)) && !runtime.starts_with("provided.") {
             cx.error_hint(
-                self.code.pos(),
+                raw.code.pos(),
                 format!("`code: {{ crate: ... }}` builds a native `bootstrap`, which runtime `{runtime}` cannot run"),
                 "use `runtime: provided.al2023`, or ship a `zip` for this runtime",
             );
         }
         let mut environment = IndexMap::new();
         let mut env_size = 0;
-        for (k, v) in &self.environment {
+        for (k, v) in &raw.environment {
             let valid = k.value.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && k.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
@@ -250,14 +247,14 @@ impl Spec {
             environment.insert(k.value.clone(), cx.text(v));
         }
         if env_size > 4096
-            && let Some((k, _)) = self.environment.first()
+            && let Some((k, _)) = raw.environment.first()
         {
             cx.error(
                 k.pos(),
                 format!("environment variables total {env_size} bytes; Lambda allows 4 KB"),
             );
         }
-        let log_retention_days = self.log_retention_days.as_ref().map(|d| {
+        let log_retention_days = raw.log_retention_days.as_ref().map(|d| {
             if !names::LOG_RETENTION_DAYS.contains(&d.value) {
                 cx.error_hint(
                     d.pos(),
@@ -275,36 +272,54 @@ impl Spec {
             d.value
         });
         LambdaFunction {
-            name: cx.name(&self.name, &names::LAMBDA_FUNCTION),
-            description: self.description.as_ref().map(|d| d.value.clone()),
+            name: cx.name(&raw.name, &names::LAMBDA_FUNCTION),
+            description: raw.description.as_ref().map(|d| d.value.clone()),
             code,
             runtime,
-            handler: self
+            handler: raw
                 .handler
                 .as_ref()
                 .map_or_else(|| "bootstrap".to_owned(), |h| h.value.clone()),
-            architecture: self
+            architecture: raw
                 .architecture
                 .as_ref()
                 .map_or(Architecture::X86_64, |a| a.value),
-            memory_mb: self
+            memory_mb: raw
                 .memory_mb
                 .as_ref()
                 .map_or(128, |m| cx.range(m, 128, 10240, "`memory_mb`")),
-            timeout_s: self
+            timeout_s: raw
                 .timeout_s
                 .as_ref()
                 .map_or(3, |t| cx.range(t, 1, 900, "`timeout_s`")),
-            reserved_concurrency: self
+            reserved_concurrency: raw
                 .reserved_concurrency
                 .as_ref()
                 .map(|c| cx.range(c, 0, 1000, "`reserved_concurrency`")),
-            role: cx.arn_of(&self.role, Kind::IamRole, "role"),
+            role: cx.arn_of(&raw.role, Kind::IamRole, "role"),
             environment,
             log_retention_days,
-            trigger: self.trigger.as_ref().map(|t| t.validate(cx)),
-            tags: cx.tags(&self.tags),
+            trigger: raw.trigger.as_ref().map(|t| t.validate(cx)),
+            tags: cx.tags(&raw.tags),
         }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        let mut refs: Vec<Reference> = self.role.references().cloned().collect();
+        refs.extend(self.environment.values().flat_map(Text::references).cloned());
+        if let Some(t) = &self.trigger {
+            refs.extend(t.stream.references().cloned());
+            refs.extend(t.on_failure.iter().flat_map(Text::references).cloned());
+        }
+        refs
+    }
+
+    fn static_attribute(&self, attribute: &str) -> Option<String> {
+        (attribute == "log_group").then(|| self.log_group_name())
     }
 }
 

@@ -6,6 +6,7 @@
 //! Exports `id`, `arn`, `execution_arn`, `url` (the stage's invoke URL), `stage`,
 //! `api_key_id` and `api_key` (secret).
 
+use super::{Attribute, KindSpec, Site};
 use super::Kind;
 use crate::spec::check::{Checker, Str};
 use crate::spec::names;
@@ -14,17 +15,6 @@ use crate::yaml::{Span, Spanned};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &[
-    "id",
-    "arn",
-    "execution_arn",
-    "url",
-    "stage",
-    "api_key_id",
-    "api_key",
-];
 
 /// Kinesis actions an API Gateway AWS integration can call.
 pub const KINESIS_ACTIONS: &[&str] = &[
@@ -470,8 +460,126 @@ pub struct CheckedMethodResponse {
     pub headers: IndexMap<String, bool>,
 }
 
-impl RestApi {
-    pub(crate) fn references(&self) -> Vec<Reference> {
+/// The default `Access-Control-Allow-Headers`.
+pub const DEFAULT_CORS_HEADERS: &str = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token";
+
+impl KindSpec for RestApi {
+    type Raw = Spec;
+
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("url"),
+        Attribute::secret("api_key"),
+        Attribute::output("id"),
+        Attribute::reference("arn"),
+        Attribute::reference("execution_arn"),
+        Attribute::reference("stage"),
+        Attribute::reference("api_key_id"),
+    ];
+
+    fn validate(raw: &Spec, _site: &Site<'_>, cx: &mut Checker<'_>) -> RestApi {
+        let name = cx.name(&raw.name, &names::REST_API);
+        let stage = raw
+            .stage
+            .as_ref()
+            .map_or_else(|| "prod".to_owned(), |s| cx.name(s, &names::STAGE));
+        let api_key_required = raw
+            .api_key
+            .as_ref()
+            .is_some_and(|k| k.value == ApiKeyMode::Required);
+        let usage_plan = match (&raw.usage_plan, api_key_required) {
+            (Some(p), false) => {
+                cx.error_hint(
+                    p.pos(),
+                    "a usage plan only applies to requests with an API key",
+                    "add `api_key: required`, or remove `usage_plan`",
+                );
+                None
+            }
+            (Some(p), true) => Some(check_usage_plan(&p.value, &name, cx)),
+            (None, true) => Some(CheckedUsagePlan {
+                name: format!("{name}-plan"),
+                throttle: None,
+                quota: None,
+            }),
+            (None, false) => None,
+        };
+        let cors = match raw.cors.as_ref().map(|c| &c.value) {
+            None | Some(Cors::Enabled(false)) => None,
+            Some(Cors::Enabled(true)) => Some(CorsConfig {
+                allow_origin: None,
+                allow_headers: None,
+                allow_methods: None,
+            }),
+            Some(Cors::Custom(c)) => Some(c.clone()),
+        };
+        let credentials = raw
+            .credentials
+            .as_ref()
+            .map(|c| cx.arn_of(c, Kind::IamRole, "credentials"));
+        let mut routes: Vec<CheckedRoute> = Vec::new();
+        for route in raw.routes.iter().filter_map(crate::yaml::Tolerant::as_ref) {
+            let Some(checked) = check_route(route, api_key_required, credentials.as_ref(), cx) else {
+                continue;
+            };
+            if let Some(first) = routes
+                .iter()
+                .find(|r| r.method == checked.method && r.path == checked.path)
+            {
+                cx.error(
+                    route.pos(),
+                    format!(
+                        "duplicate route `{}` (first declared at line {})",
+                        checked.key(),
+                        first.span.start.line
+                    ),
+                );
+                continue;
+            }
+            routes.push(checked);
+        }
+        if raw.routes.is_empty() {
+            cx.error_hint(
+                raw.name.pos(),
+                "a REST API needs at least one route",
+                "API Gateway refuses to deploy an API without methods",
+            );
+        }
+        RestApi {
+            name,
+            description: raw.description.as_ref().map(|d| d.value.clone()),
+            endpoint: raw.endpoint.as_ref().map_or(EndpointType::Regional, |e| e.value),
+            stage,
+            stage_variables: raw
+                .stage_variables
+                .iter()
+                .map(|(k, v)| {
+                    if !k.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                        cx.error(
+                            k.pos(),
+                            format!(
+                                "stage variable name `{}` may use only letters, digits and `_`",
+                                k.value
+                            ),
+                        );
+                    }
+                    (k.value.clone(), v.value.clone())
+                })
+                .collect(),
+            api_key_required,
+            usage_plan,
+            cors,
+            credentials,
+            binary_media_types: raw.binary_media_types.iter().map(|b| b.value.clone()).collect(),
+            routes,
+            tags: cx.tags(&raw.tags),
+        }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn references(&self) -> Vec<Reference> {
         let mut refs: Vec<Reference> = self
             .credentials
             .iter()
@@ -493,109 +601,9 @@ impl RestApi {
         }
         refs
     }
-}
 
-/// The default `Access-Control-Allow-Headers`.
-pub const DEFAULT_CORS_HEADERS: &str = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token";
-
-impl Spec {
-    pub(crate) fn validate(&self, cx: &mut Checker<'_>) -> RestApi {
-        let name = cx.name(&self.name, &names::REST_API);
-        let stage = self
-            .stage
-            .as_ref()
-            .map_or_else(|| "prod".to_owned(), |s| cx.name(s, &names::STAGE));
-        let api_key_required = self
-            .api_key
-            .as_ref()
-            .is_some_and(|k| k.value == ApiKeyMode::Required);
-        let usage_plan = match (&self.usage_plan, api_key_required) {
-            (Some(p), false) => {
-                cx.error_hint(
-                    p.pos(),
-                    "a usage plan only applies to requests with an API key",
-                    "add `api_key: required`, or remove `usage_plan`",
-                );
-                None
-            }
-            (Some(p), true) => Some(check_usage_plan(&p.value, &name, cx)),
-            (None, true) => Some(CheckedUsagePlan {
-                name: format!("{name}-plan"),
-                throttle: None,
-                quota: None,
-            }),
-            (None, false) => None,
-        };
-        let cors = match self.cors.as_ref().map(|c| &c.value) {
-            None | Some(Cors::Enabled(false)) => None,
-            Some(Cors::Enabled(true)) => Some(CorsConfig {
-                allow_origin: None,
-                allow_headers: None,
-                allow_methods: None,
-            }),
-            Some(Cors::Custom(c)) => Some(c.clone()),
-        };
-        let credentials = self
-            .credentials
-            .as_ref()
-            .map(|c| cx.arn_of(c, Kind::IamRole, "credentials"));
-        let mut routes: Vec<CheckedRoute> = Vec::new();
-        for route in self.routes.iter().filter_map(crate::yaml::Tolerant::as_ref) {
-            let Some(checked) = check_route(route, api_key_required, credentials.as_ref(), cx) else {
-                continue;
-            };
-            if let Some(first) = routes
-                .iter()
-                .find(|r| r.method == checked.method && r.path == checked.path)
-            {
-                cx.error(
-                    route.pos(),
-                    format!(
-                        "duplicate route `{}` (first declared at line {})",
-                        checked.key(),
-                        first.span.start.line
-                    ),
-                );
-                continue;
-            }
-            routes.push(checked);
-        }
-        if self.routes.is_empty() {
-            cx.error_hint(
-                self.name.pos(),
-                "a REST API needs at least one route",
-                "API Gateway refuses to deploy an API without methods",
-            );
-        }
-        RestApi {
-            name,
-            description: self.description.as_ref().map(|d| d.value.clone()),
-            endpoint: self.endpoint.as_ref().map_or(EndpointType::Regional, |e| e.value),
-            stage,
-            stage_variables: self
-                .stage_variables
-                .iter()
-                .map(|(k, v)| {
-                    if !k.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                        cx.error(
-                            k.pos(),
-                            format!(
-                                "stage variable name `{}` may use only letters, digits and `_`",
-                                k.value
-                            ),
-                        );
-                    }
-                    (k.value.clone(), v.value.clone())
-                })
-                .collect(),
-            api_key_required,
-            usage_plan,
-            cors,
-            credentials,
-            binary_media_types: self.binary_media_types.iter().map(|b| b.value.clone()).collect(),
-            routes,
-            tags: cx.tags(&self.tags),
-        }
+    fn static_attribute(&self, attribute: &str) -> Option<String> {
+        (attribute == "stage").then(|| self.stage.clone())
     }
 }
 

@@ -5,6 +5,7 @@
 //! Exports `arn`, `name` and `solution_version_arn` (its newest trained version, what a
 //! `personalize_campaign` serves).
 
+use super::{Attribute, KindSpec, Site};
 use crate::spec::check::{Checker, Str};
 use crate::spec::kinds::Kind;
 use crate::spec::names;
@@ -13,9 +14,6 @@ use crate::yaml::Spanned;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
-
-/// Attributes other resources may reference.
-pub const ATTRIBUTES: &[&str] = &["arn", "name", "solution_version_arn"];
 
 /// The recipes a solution may use: the ones the local runtime trains too, so a stack behaves
 /// the same on both.
@@ -71,9 +69,6 @@ pub struct Solution {
 }
 
 impl Solution {
-    pub(crate) fn references(&self) -> Vec<Reference> {
-        self.dataset_group.references().cloned().collect()
-    }
 
     /// The threshold as Personalize takes it (`solutionConfig.eventValueThreshold` is a
     /// string): Rust's shortest round-trip form, so `0.5` stays `0.5`.
@@ -98,9 +93,17 @@ pub fn recipe_name(recipe: &str) -> Option<&'static str> {
     RECIPES.iter().copied().find(|r| *r == name)
 }
 
-impl Spec {
-    pub(crate) fn validate(&self, cx: &mut Checker<'_>) -> Solution {
-        let recipe = &self.recipe.value;
+impl KindSpec for Solution {
+    type Raw = Spec;
+
+    const ATTRIBUTES: &'static [Attribute] = &[
+        Attribute::output("arn"),
+        Attribute::output("solution_version_arn"),
+        Attribute::reference("name"),
+    ];
+
+    fn validate(raw: &Spec, _site: &Site<'_>, cx: &mut Checker<'_>) -> Solution {
+        let recipe = &raw.recipe.value;
         let recipe_arn = match recipe_name(recipe) {
             Some(_) if recipe.starts_with("arn:") => recipe.clone(),
             Some(name) => format!("{RECIPE_ARN_PREFIX}{name}"),
@@ -119,11 +122,11 @@ impl Spec {
                             .join(", ")
                     ),
                 };
-                cx.error_hint(self.recipe.pos(), format!("unknown recipe `{recipe}`"), hint);
+                cx.error_hint(raw.recipe.pos(), format!("unknown recipe `{recipe}`"), hint);
                 recipe.clone()
             }
         };
-        let event_type = self.event_type.as_ref().map(|t| {
+        let event_type = raw.event_type.as_ref().map(|t| {
             let len = t.value.chars().count();
             if len == 0 || len > 256 {
                 cx.error(
@@ -133,7 +136,7 @@ impl Spec {
             }
             t.value.clone()
         });
-        let event_value_threshold = self.event_value_threshold.as_ref().map(|t| {
+        let event_value_threshold = raw.event_value_threshold.as_ref().map(|t| {
             if !t.value.is_finite() {
                 cx.error_hint(
                     t.pos(),
@@ -147,13 +150,21 @@ impl Spec {
             t.value
         });
         Solution {
-            name: cx.name(&self.name, &names::PERSONALIZE),
-            dataset_group: cx.arn_of(&self.dataset_group, Kind::DatasetGroup, "dataset_group"),
+            name: cx.name(&raw.name, &names::PERSONALIZE),
+            dataset_group: cx.arn_of(&raw.dataset_group, Kind::DatasetGroup, "dataset_group"),
             recipe_arn,
             event_type,
             event_value_threshold,
-            tags: cx.tags(&self.tags),
+            tags: cx.tags(&raw.tags),
         }
+    }
+
+    fn aws_name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        self.dataset_group.references().cloned().collect()
     }
 }
 
