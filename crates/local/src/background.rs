@@ -27,13 +27,10 @@ const REAP_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs until `shutdown` turns true.
 pub(crate) async fn run(runtime: Arc<Runtime>, mut shutdown: watch::Receiver<bool>) {
-    let executor = match Executor::start(Arc::clone(&runtime)) {
-        Ok(e) => e,
-        Err(_) => {
-            // Without threads for functions nothing can be run or polled.
-            let _ = shutdown.wait_for(|stop| *stop).await;
-            return;
-        }
+    let Some(executor) = runtime.executor().cloned() else {
+        // Without threads for functions nothing can be run or polled.
+        let _ = shutdown.wait_for(|stop| *stop).await;
+        return;
     };
     let mut supervisor = Supervisor {
         runtime,

@@ -7,6 +7,10 @@
 //!   accepted, `{"events": [...]}` in arrival order; with `&count=true`, only how many:
 //!   `{"count": n}` (cheap enough to poll while events pour in); with `&eventIdPrefix=…`,
 //!   only the events whose `eventId` starts with it (how the injection test finds its run's).
+//! - `GET /_local/pollers`: what each running event source mapping poller is doing,
+//!   `{"pollers": [{"uuid", "shardId", "held", "delivering", "idle"}]}` (tests wait on it
+//!   instead of sleeping: a batching window holding records, a disabled mapping's poller
+//!   gone, everything written delivered).
 //! - `GET /_local/lambda/code/{account}/{region}/{function}?CodeSha256=…`: the function's zip,
 //!   where `GetFunction`'s `Code.Location` points (AWS's is a presigned S3 URL); 404 once the
 //!   function is gone or has other code.
@@ -22,6 +26,12 @@ pub(crate) fn handle(rt: &Runtime, method: &Method, path: &str, query: Option<&s
     match (method == Method::GET, path) {
         (true, "/_local/resources") => resources(rt, query, &request_id),
         (true, "/_local/events") => events(rt, query, &request_id),
+        (true, "/_local/pollers") => respond(
+            200,
+            "application/json",
+            &request_id,
+            serde_json::to_vec(&serde_json::json!({ "pollers": rt.pollers.snapshot() })).unwrap_or_default(),
+        ),
         (true, p) if p.starts_with(CODE_PREFIX) => {
             function_code(rt, &p[CODE_PREFIX.len()..], query, &request_id)
         }

@@ -164,7 +164,13 @@ async fn bind(config: Config) -> Result<(SocketAddr, Serve, Arc<server::Runtime>
         rng: Mutex::new(rand::rngs::StdRng::from_os_rng()),
         addr: bound,
         models: services::personalize_runtime::Models::default(),
+        executor: std::sync::OnceLock::new(),
+        pollers: services::lambda::poller::Board::default(),
     });
+    // Without threads for functions nothing can be run; everything else still answers.
+    if let Ok(executor) = services::lambda::executor::Executor::start(Arc::clone(&runtime)) {
+        let _ = runtime.executor.set(executor);
+    }
     let app = axum::Router::new()
         .fallback(server::handle)
         .with_state(Arc::clone(&runtime));

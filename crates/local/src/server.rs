@@ -6,6 +6,7 @@ use crate::auth::{self, Caller};
 use crate::config::Config;
 use crate::protocol::rest::{ErrorStyle, RestRequest};
 use crate::protocol::{json, query, rest};
+use crate::services::lambda::executor::Executor;
 use crate::services::{self, Ctx};
 use crate::store::Store;
 use crate::{AwsError, inspect};
@@ -24,6 +25,18 @@ pub(crate) struct Runtime {
     pub addr: std::net::SocketAddr,
     /// The recommendation models campaigns serve, built on first use.
     pub models: services::personalize_runtime::Models,
+    /// Runs the functions: `Invoke`, Lambda integrations and event source mappings. Set once
+    /// the runtime exists (it needs the runtime's address), before anything is served.
+    pub executor: std::sync::OnceLock<Arc<Executor>>,
+    /// What each running event source mapping poller is doing (`GET /_local/pollers`).
+    pub pollers: services::lambda::poller::Board,
+}
+
+impl Runtime {
+    /// The function executor; `None` only when its threads could not be started.
+    pub fn executor(&self) -> Option<&Arc<Executor>> {
+        self.executor.get()
+    }
 }
 
 /// Largest request body accepted (Lambda zips arrive base64-encoded in JSON).
@@ -204,7 +217,10 @@ fn dispatch(rt: &Runtime, call: Call) -> Response<Body> {
         Service::Lambda | Service::ApiGateway => {
             let req = rest_request(&parts, path, body);
             let (result, style) = match service {
-                Service::Lambda => (services::lambda::handle(&ctx, &req), ErrorStyle::Lambda),
+                Service::Lambda => (
+                    services::lambda::handle(&ctx, rt.executor(), &req),
+                    ErrorStyle::Lambda,
+                ),
                 _ => (services::apigateway::handle(&ctx, &req), ErrorStyle::ApiGateway),
             };
             match result {

@@ -19,13 +19,14 @@
 //! it). On a current-thread runtime the server is stalled while a synchronous invocation
 //! runs: a function that calls back into the runtime then waits until it times out.
 
-use super::executor::{Invocation, Outcome, executor_for};
+use super::executor::{Executor, Invocation, Outcome};
 use super::functions::function_not_found;
 use super::{FunctionRef, conflict, parse_function_ref, validation};
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::services::Ctx;
 use crate::{AwsError, AwsResult};
 use base64::Engine as _;
+use std::sync::Arc;
 
 /// Largest payload of a synchronous invocation.
 const MAX_SYNC_PAYLOAD: usize = 6 * 1024 * 1024;
@@ -41,7 +42,12 @@ enum InvocationType {
 }
 
 /// `Invoke`.
-pub(super) fn invoke(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<RestResponse> {
+pub(super) fn invoke(
+    ctx: &Ctx<'_>,
+    executor: Option<&Arc<Executor>>,
+    req: &RestRequest,
+    raw: &str,
+) -> AwsResult<RestResponse> {
     let fref = parse_function_ref(ctx, raw)?;
     let qualifier = req
         .query("Qualifier")
@@ -71,7 +77,7 @@ pub(super) fn invoke(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<R
     if kind == InvocationType::DryRun {
         return Ok(RestResponse::empty(204));
     }
-    let executor = executor_for(ctx.store).ok_or_else(|| {
+    let executor = executor.ok_or_else(|| {
         AwsError::new(
             "ServiceException",
             "The local runtime's function executor is not running.",

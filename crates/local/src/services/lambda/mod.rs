@@ -47,12 +47,18 @@ pub use mappings::{MAPPING_SCOPES, list_mappings, mapping_doc, mapping_scope_key
 use super::Ctx;
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::{AwsError, AwsResult};
+use executor::Executor;
+use std::sync::Arc;
 
 /// Handles one request.
 ///
 /// # Errors
 /// AWS's errors for the operation; `UnknownOperationException` (404) for no route.
-pub fn handle(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
+pub(crate) fn handle(
+    ctx: &Ctx<'_>,
+    executor: Option<&Arc<Executor>>,
+    req: &RestRequest,
+) -> AwsResult<RestResponse> {
     let parts = req.parts();
     match (req.method.as_str(), parts.as_slice()) {
         ("POST", ["2015-03-31", "functions"]) => functions::create(ctx, req),
@@ -66,7 +72,9 @@ pub fn handle(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
             functions::update_configuration(ctx, req, name)
         }
         ("PUT", ["2015-03-31", "functions", name, "code"]) => functions::update_code(ctx, req, name),
-        ("POST", ["2015-03-31", "functions", name, "invocations"]) => invoke::invoke(ctx, req, name),
+        ("POST", ["2015-03-31", "functions", name, "invocations"]) => {
+            invoke::invoke(ctx, executor, req, name)
+        }
         ("PUT", ["2017-10-31", "functions", name, "concurrency"]) => concurrency::put(ctx, req, name),
         ("DELETE", ["2017-10-31", "functions", name, "concurrency"]) => concurrency::delete(ctx, name),
         ("GET", ["2019-09-30", "functions", name, "concurrency"]) => concurrency::get(ctx, name),
@@ -380,6 +388,7 @@ mod tests {
         let zip = b"PK\x03\x04rest of a zip".to_vec();
         let created = handle(
             &ctx,
+            None,
             &request(
                 "POST",
                 "/2015-03-31/functions",
@@ -394,6 +403,7 @@ mod tests {
         assert_eq!(created.status, 201);
         let mapped = handle(
             &ctx,
+            None,
             &request(
                 "POST",
                 "/2015-03-31/event-source-mappings",

@@ -139,6 +139,72 @@ enum Flow {
     Stop,
 }
 
+/// What a running poller is doing. `GET /_local/pollers` shows every one, so a test waits for
+/// the moment it needs (a batching window holding records, a poller gone, everything
+/// delivered) instead of sleeping for it.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Activity {
+    /// The mapping.
+    pub uuid: String,
+    /// The shard.
+    pub shard_id: String,
+    /// Records read and held while a batching window fills.
+    pub held: usize,
+    /// A batch is being delivered: the function runs, or a failed batch waits to be retried.
+    pub delivering: bool,
+    /// The last read found nothing, and nothing is held or being delivered: every record
+    /// written before that read has been delivered.
+    pub idle: bool,
+}
+
+/// The activity of every running poller, kept by the pollers themselves.
+#[derive(Debug, Default)]
+pub(crate) struct Board {
+    pollers: std::sync::Mutex<std::collections::BTreeMap<(String, String), Activity>>,
+}
+
+impl Board {
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<(String, String), Activity>> {
+        self.pollers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every running poller's activity, by mapping and shard.
+    pub(crate) fn snapshot(&self) -> Vec<Activity> {
+        self.entries().values().cloned().collect()
+    }
+
+    fn update(&self, target: &ShardTarget, change: impl FnOnce(&mut Activity)) {
+        let key = (target.uuid.clone(), target.shard_id.clone());
+        let mut entries = self.entries();
+        let activity = entries.entry(key).or_insert_with(|| Activity {
+            uuid: target.uuid.clone(),
+            shard_id: target.shard_id.clone(),
+            ..Activity::default()
+        });
+        change(activity);
+    }
+
+    fn remove(&self, target: &ShardTarget) {
+        self.entries()
+            .remove(&(target.uuid.clone(), target.shard_id.clone()));
+    }
+}
+
+/// Takes a poller off the board however its task ends (stopped, or aborted at shutdown).
+struct OnBoard<'a> {
+    board: &'a Board,
+    target: ShardTarget,
+}
+
+impl Drop for OnBoard<'_> {
+    fn drop(&mut self) {
+        self.board.remove(&self.target);
+    }
+}
+
 /// Polls one shard for one mapping until told to stop.
 pub(crate) async fn run(
     rt: Arc<Runtime>,
@@ -166,6 +232,12 @@ pub(crate) async fn run(
         stop,
         position: None,
         reported: None,
+    };
+    let rt = Arc::clone(&poller.rt);
+    rt.pollers.update(&poller.target, |_| {});
+    let _on_board = OnBoard {
+        board: &rt.pollers,
+        target: poller.target.clone(),
     };
     poller.poll().await;
 }
@@ -228,14 +300,29 @@ impl Poller {
                 Err(_) => Vec::new(),
             };
             let full = batch.len() >= settings.batch_size;
-            if !batch.is_empty() && self.deliver(batch, &settings).await == Flow::Stop {
-                return;
+            let found = !batch.is_empty();
+            self.show(|a| {
+                a.held = 0;
+                a.delivering = found;
+                a.idle = !found;
+            });
+            if found {
+                let flow = self.deliver(batch, &settings).await;
+                self.show(|a| a.delivering = false);
+                if flow == Flow::Stop {
+                    return;
+                }
             }
             // A full batch suggests more is waiting: read again at once, as Lambda does.
             if !full && self.pause(self.interval).await == Flow::Stop {
                 return;
             }
         }
+    }
+
+    /// Updates this poller's entry on the runtime's [`Board`].
+    fn show(&self, change: impl FnOnce(&mut Activity)) {
+        self.rt.pollers.update(&self.target, change);
     }
 
     /// The mapping's settings, if it should be polled now.
@@ -262,6 +349,11 @@ impl Poller {
         }
         let until = tokio::time::Instant::now() + settings.window;
         while batch.len() < settings.batch_size && event_size(&batch) < MAX_EVENT_BYTES {
+            let held = batch.len();
+            self.show(|a| {
+                a.held = held;
+                a.idle = false;
+            });
             let now = tokio::time::Instant::now();
             if now >= until {
                 break;

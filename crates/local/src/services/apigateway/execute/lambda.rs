@@ -16,7 +16,7 @@ use super::mapping::BackendResponse;
 use super::reply::{GatewayError, Reply};
 use super::routing::Deployed;
 use crate::server::Runtime;
-use crate::services::lambda::executor::{Invocation, Outcome, executor_for};
+use crate::services::lambda::executor::{Invocation, Outcome};
 use base64::Engine as _;
 use personalize_stack_vtl::Request;
 use serde_json::{Map, Value, json};
@@ -50,7 +50,7 @@ pub(super) async fn invoke(
     payload: Vec<u8>,
     request_id: &str,
 ) -> Option<Outcome> {
-    let executor = executor_for(&runtime.store)?;
+    let executor = runtime.executor()?;
     Some(
         executor
             .invoke(Invocation {
