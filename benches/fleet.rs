@@ -6,8 +6,7 @@
 //! mapping ≈ 1 s). Target: 50 attendees take at most twice the time of 1.
 #![allow(clippy::unwrap_used, missing_docs, dead_code)]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use personalize_stack_test_support::cli as support;
 
 use std::time::Instant;
 use support::{Server, Workdir, text};

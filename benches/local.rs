@@ -5,8 +5,7 @@
 //!   workshop's, deployed as the end-to-end test deploys it (target < 100 MB).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../crates/local/tests/common/mod.rs"]
-mod common;
+use personalize_stack_test_support as common;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};

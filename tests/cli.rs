@@ -67,6 +67,19 @@ fn validate_json_lists_levels() {
     );
 }
 
+/// What `validate` prints, as users read it: the shipped stack's summary and order, and a
+/// file with five mistakes (snapshots in `tests/snapshots/`; `cargo insta review` after an
+/// intended change).
+#[test]
+fn validate_output_reads_as_recorded() {
+    let ok = run(&["validate"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    insta::assert_snapshot!("validate_shipped_stack", stdout(&ok));
+    let bad = run(&["validate", "-f", "tests/fixtures/five-mistakes.yaml"]);
+    assert_eq!(bad.status.code(), Some(1));
+    insta::assert_snapshot!("validate_five_mistakes", stderr(&bad));
+}
+
 /// Five independent mistakes in five resources: all reported in one run, each at its
 /// line:column, exit 1.
 #[test]

@@ -204,8 +204,7 @@ fn local_events_without_a_runtime_says_so() {
     assert!(err.contains("nothing listens on 127.0.0.1:9"), "{err}");
 }
 
-#[path = "../crates/local/tests/common/mod.rs"]
-mod local_common;
+use personalize_stack_test_support as local_common;
 
 /// Polls `cond` every 100 ms for at most `secs` seconds.
 async fn eventually(secs: u64, mut cond: impl AsyncFnMut() -> bool) -> bool {

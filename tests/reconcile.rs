@@ -392,16 +392,17 @@ fn the_first_ctrl_c_finishes_steps_in_flight_and_a_rerun_converges() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
 
-/// Waits (polling, bounded) until `n` events are stored for `tracking_id`; all of them.
+/// Waits (polling, bounded) until `n` events are stored for `tracking_id` and every poller
+/// is idle (so duplicates, if any, have arrived too); all of them.
 fn events_when(server: &Server, tracking_id: &str, n: usize) -> Vec<serde_json::Value> {
     let addr = server_addr(server);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while common::workshop::stored_event_count(addr, tracking_id) < n && std::time::Instant::now() < deadline
+    while !(common::workshop::stored_event_count(addr, tracking_id) >= n
+        && common::workshop::pollers_idle(addr))
+        && std::time::Instant::now() < deadline
     {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    // A little longer: duplicates, if any, would arrive now.
-    std::thread::sleep(std::time::Duration::from_millis(500));
     common::workshop::stored_events(addr, tracking_id)
 }
 

@@ -6,8 +6,7 @@
 //! `cargo build -p personalize-stack-forwarder --profile release-lambda` to have it measured).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/common/http.rs"]
-mod http;
+use personalize_stack_test_support::http_stub as http;
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

@@ -76,8 +76,16 @@ pub fn verdict(report: &Report) -> Result<(), Failure> {
 
 /// The table: one row per hop, then the cause and evidence of a failure.
 fn print_table(report: &Report) {
-    println!();
-    println!(
+    print!("{}", table(report));
+}
+
+/// [`print_table`]'s text.
+fn table(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
         "Injection test, marker {} ({} record{}):",
         report.marker,
         report.records,
@@ -89,9 +97,10 @@ fn print_table(report: &Report) {
         .map(|h| h.hop.as_str().len())
         .max()
         .unwrap_or(0);
-    println!("  {:<width$}  {:<7}  {:>7}  DETAIL", "HOP", "RESULT", "TIME");
+    let _ = writeln!(out, "  {:<width$}  {:<7}  {:>7}  DETAIL", "HOP", "RESULT", "TIME");
     for hop in &report.hops {
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<width$}  {:<7}  {:>7}  {}",
             hop.hop.as_str(),
             status_word(hop.status),
@@ -99,28 +108,34 @@ fn print_table(report: &Report) {
             hop.detail
         );
         if let Some(cause) = &hop.cause {
-            println!("  {:<width$}  cause: {cause}", "");
+            let _ = writeln!(out, "  {:<width$}  cause: {cause}", "");
         }
         for line in &hop.evidence {
             for (i, part) in line.lines().enumerate() {
                 let lead = if i == 0 { "evidence: " } else { "          " };
-                println!("  {:<width$}  {lead}{part}", "");
+                let _ = writeln!(out, "  {:<width$}  {lead}{part}", "");
             }
         }
     }
     if let Some(recs) = &report.recommendations {
-        print_recommendations(recs);
+        out.push_str(&recommendations(recs));
     }
     match report.failed_hop {
-        None => println!("All hops passed."),
-        Some(hop) => println!("Failed at the {hop} hop."),
+        None => out.push_str("All hops passed.\n"),
+        Some(hop) => {
+            let _ = writeln!(out, "Failed at the {hop} hop.");
+        }
     }
+    out
 }
 
 /// The campaign's lists before and after, item ids in order, and whether they changed.
-fn print_recommendations(recs: &Recommendations) {
+fn recommendations(recs: &Recommendations) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let user = recs.user_id.as_deref().unwrap_or("(none)");
-    println!(
+    let _ = writeln!(
+        out,
         "Recommendations of campaign `{}` for user {user}:",
         recs.campaign_name
     );
@@ -133,17 +148,25 @@ fn print_recommendations(recs: &Recommendations) {
             .collect::<Vec<_>>()
             .join(", "),
     };
-    println!("  before  {}", list(&recs.before));
-    println!("  after   {}", list(&recs.after));
+    let _ = writeln!(out, "  before  {}", list(&recs.before));
+    let _ = writeln!(out, "  after   {}", list(&recs.after));
     match (recs.changed, recs.new_items(), &recs.error) {
-        (_, _, Some(e)) => println!(
-            "  GetRecommendations {} failed: {}: {}",
-            e.when, e.code, e.message
-        ),
-        (Some(true), Some(n), None) => println!("  changed: yes ({n} new)"),
-        (Some(false), _, None) => println!("  changed: no"),
+        (_, _, Some(e)) => {
+            let _ = writeln!(
+                out,
+                "  GetRecommendations {} failed: {}: {}",
+                e.when, e.code, e.message
+            );
+        }
+        (Some(true), Some(n), None) => {
+            let _ = writeln!(out, "  changed: yes ({n} new)");
+        }
+        (Some(false), _, None) => {
+            let _ = writeln!(out, "  changed: no");
+        }
         _ => {}
     }
+    out
 }
 
 fn status_word(status: HopStatus) -> &'static str {
@@ -205,4 +228,138 @@ pub fn print_json_with_outputs(items: &[outputs::Item], report: Option<&Report>)
         "test": report.map(|r| serde_json::to_value(r).unwrap_or_default()),
     });
     println!("{doc:#}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use personalize_stack_aws::injection::Recommended;
+
+    fn hop(hop: HopName, status: HopStatus, ms: u64, detail: &str) -> Hop {
+        Hop {
+            hop,
+            status,
+            elapsed: Duration::from_millis(ms),
+            detail: detail.to_owned(),
+            cause: None,
+            evidence: Vec::new(),
+        }
+    }
+
+    fn items(ids: &[&str]) -> Option<Vec<Recommended>> {
+        Some(
+            ids.iter()
+                .map(|id| Recommended {
+                    item_id: (*id).to_owned(),
+                    score: None,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_passing_run_reads_hop_by_hop_with_the_recommendations() {
+        let report = Report {
+            marker: "pst-b9e64a881d88".to_owned(),
+            records: 7,
+            passed: true,
+            failed_hop: None,
+            hops: vec![
+                hop(
+                    HopName::Api,
+                    HopStatus::Passed,
+                    31,
+                    "PUT http://127.0.0.1:4566/restapis/45z7irzrl5/prod/_user_request_/streams/PutEvent-datastream/records → 200, FailedRecordCount 0 (7 records)",
+                ),
+                hop(
+                    HopName::Stream,
+                    HopStatus::Passed,
+                    20,
+                    "7 of 7 records in `PutEvent-datastream` (shardId-000000000000)",
+                ),
+                hop(
+                    HopName::Trigger,
+                    HopStatus::Passed,
+                    820,
+                    "mapping d62082ab-0e9c-4487-9b48-b983fd477efd Enabled (last result: OK); `PutEvent-Function` received the records",
+                ),
+                hop(
+                    HopName::Forwarder,
+                    HopStatus::Passed,
+                    0,
+                    "`PutEvent-Function` sent 7 of 7 events to PutEvents (logged under their event ids)",
+                ),
+                hop(
+                    HopName::Personalize,
+                    HopStatus::Passed,
+                    4,
+                    "7 of 7 events stored for tracker `personalize-workshop-event-tracker`",
+                ),
+                hop(
+                    HopName::Recommendations,
+                    HopStatus::Passed,
+                    12,
+                    "10 items before, 10 after",
+                ),
+            ],
+            recommendations: Some(Recommendations {
+                campaign: "campaign".to_owned(),
+                campaign_name: "workshop-campaign".to_owned(),
+                campaign_arn: Some(
+                    "arn:aws:personalize:us-east-1:000000000000:campaign/workshop-campaign".to_owned(),
+                ),
+                user_id: Some("zGRmEOdTo648OJoqhmazwKPuWpA=".to_owned()),
+                before: items(&["i1", "i2", "i3"]),
+                after: items(&["i4", "i1", "i2"]),
+                changed: Some(true),
+                error: None,
+            }),
+        };
+        insta::assert_snapshot!(table(&report));
+    }
+
+    #[test]
+    fn a_failed_hop_gives_its_cause_and_evidence_and_the_rest_is_not_run() {
+        let mut api = hop(
+            HopName::Api,
+            HopStatus::Failed,
+            140,
+            "PUT …/streams/PutEvent-datastream/records → 400",
+        );
+        api.cause = Some("the deployed request template does not render valid JSON: the `Records` array misses a comma between records".to_owned());
+        api.evidence = vec![
+            "status 400, body {\"message\": \"Could not parse request body into json\"}".to_owned(),
+            "rendered template, line 9:\n        }\n        {".to_owned(),
+        ];
+        let report = Report {
+            marker: "pst-0123456789ab".to_owned(),
+            records: 1,
+            passed: false,
+            failed_hop: Some(HopName::Api),
+            hops: vec![
+                api,
+                hop(
+                    HopName::Stream,
+                    HopStatus::NotRun,
+                    0,
+                    "not run: an earlier hop failed",
+                ),
+                hop(
+                    HopName::Trigger,
+                    HopStatus::NotRun,
+                    0,
+                    "not run: an earlier hop failed",
+                ),
+                hop(
+                    HopName::Forwarder,
+                    HopStatus::NotRun,
+                    0,
+                    "not run: an earlier hop failed",
+                ),
+                hop(HopName::Personalize, HopStatus::Skipped, 0, "skipped"),
+            ],
+            recommendations: None,
+        };
+        insta::assert_snapshot!(table(&report));
+    }
 }

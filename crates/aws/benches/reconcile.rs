@@ -9,8 +9,7 @@
 //!   50 ms, the test every 100 ms): wall time of a passing run (target < 5 s) and per hop.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use personalize_stack_test_support::provider as common;
 
 use personalize_stack_core::Stack;
 use personalize_stack_core::engine;

@@ -1,7 +1,7 @@
 //! The provider connects to the local runtime through the real SDK clients.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support::provider as common;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connecting_asks_sts_for_the_account() {

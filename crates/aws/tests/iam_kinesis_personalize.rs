@@ -4,7 +4,7 @@
 //! what is not theirs.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support::provider as common;
 
 use personalize_stack_aws::{RESOURCE_TAG, STACK_TAG};
 use personalize_stack_core::engine::{Action, Plan};

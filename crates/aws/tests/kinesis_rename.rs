@@ -1,7 +1,7 @@
 //! A stream renamed in the stack is replaced, not leaked.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support::provider as common;
 
 use personalize_stack_core::engine::Action;
 

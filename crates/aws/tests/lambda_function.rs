@@ -3,7 +3,7 @@
 //! interrupted run, never touched when foreign, and destroyed without leftovers.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support::provider as common;
 
 use aws_sdk_lambda::types::EventSourcePosition;
 use personalize_stack_aws::package;

@@ -4,7 +4,7 @@
 //! destroyed without leftovers.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support::provider as common;
 
 use aws_sdk_apigateway::Client as ApiGateway;
 use aws_sdk_kinesis::Client as Kinesis;

@@ -4,7 +4,7 @@
 //! delete a solution while one of its versions trains.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support::provider as common;
 
 use personalize_stack_core::engine::{self, Cancel};
 use personalize_stack_local::{Faults, Profile};

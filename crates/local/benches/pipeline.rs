@@ -9,8 +9,7 @@
 //!   poll interval (target p99 < 1.5 s).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use personalize_stack_test_support as common;
 
 use common::workshop;
 use personalize_stack_local::{Config, Profile};

@@ -9,8 +9,7 @@
 //! part of the figures.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_personalize::types::DataSource;
 use personalize_stack_local::{Config, Profile};

@@ -1,7 +1,7 @@
 //! API Gateway (REST APIs, the control plane) through the official SDK client.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::error::ProvideErrorMetadata;

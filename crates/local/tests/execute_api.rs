@@ -4,7 +4,7 @@
 //! an API key in a usage plan.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_apigateway::Client as ApiGateway;
 use aws_sdk_apigateway::types::{ApiStage, IntegrationType, Op, PatchOperation};

@@ -2,7 +2,7 @@
 //! waits are exercised for real.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_kinesis::error::ProvideErrorMetadata as _;
 use personalize_stack_local::{Faults, Profile};

@@ -2,7 +2,7 @@
 //! `.ci/python-tools` — work against the runtime with nothing but an endpoint URL.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! IAM roles, inline and managed policies and tags through the official SDK client.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_iam::error::ProvideErrorMetadata as _;
 use aws_sdk_iam::types::Tag;

@@ -1,7 +1,7 @@
 //! Lambda (functions, tags, Kinesis event source mappings) through the official SDK client.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_lambda::error::ProvideErrorMetadata as _;
 use aws_sdk_lambda::primitives::Blob;

@@ -4,7 +4,7 @@
 //! and fed Kinesis batches by event source mappings with AWS's semantics.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_lambda::types::{
@@ -824,7 +824,8 @@ async fn batching_windows_fill_batches_and_disabled_mappings_wait() {
         .event_source_arn(&arn)
         .starting_position(EventSourcePosition::TrimHorizon)
         .batch_size(10)
-        .maximum_batching_window_in_seconds(1)
+        // Long enough for the test to see the window holding records under any load.
+        .maximum_batching_window_in_seconds(3)
         .send()
         .await
         .unwrap();
@@ -835,7 +836,19 @@ async fn batching_windows_fill_batches_and_disabled_mappings_wait() {
         &[("k", "w0".to_owned()), ("k", "w1".to_owned())],
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The poller has read both and holds them while its window fills: a record put now joins
+    // them.
+    eventually("the window holding w0 and w1", || {
+        let (running, uuid) = (&running, &uuid);
+        async move {
+            common::pollers(running)
+                .await
+                .iter()
+                .any(|p| p["uuid"] == uuid.as_str() && p["held"] == 2)
+                .then_some(())
+        }
+    })
+    .await;
     put(&running, "window", &[("k", "w2".to_owned())]).await;
     let batches = eventually("the window's batch", || {
         let running = &running;
@@ -859,8 +872,16 @@ async fn batching_windows_fill_batches_and_disabled_mappings_wait() {
         .send()
         .await
         .unwrap();
+    // Once its poller is gone nothing can deliver w3, however long it waits.
+    eventually("the disabled mapping's poller stopped", || {
+        let (running, uuid) = (&running, &uuid);
+        async move {
+            let pollers = common::pollers(running).await;
+            (!pollers.iter().any(|p| p["uuid"] == uuid.as_str())).then_some(())
+        }
+    })
+    .await;
     put(&running, "window", &[("k", "w3".to_owned())]).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
         processed(&logged_batches(&running, "windowed").await),
         ["w0", "w1", "w2"]

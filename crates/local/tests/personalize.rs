@@ -1,7 +1,7 @@
 //! Amazon Personalize's control plane through the official SDK client.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_personalize::Client;
 use aws_sdk_personalize::error::ProvideErrorMetadata;

@@ -5,7 +5,7 @@
 //! the seeds' own `put_events` examples.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_personalize::Client;
 use personalize_stack_local::{Config, Faults, Profile, Running};

@@ -5,7 +5,7 @@
 //! recommendations without retraining.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use aws_sdk_personalize::Client;
 use aws_sdk_personalize::types::{DataSource, SolutionConfig};

@@ -1,7 +1,7 @@
 //! STS through the official SDK client.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 #[tokio::test]
 async fn caller_identity_names_the_account_of_the_access_key() {

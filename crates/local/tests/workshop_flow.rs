@@ -4,7 +4,7 @@
 //! the seed's user, item, type and timestamp, exactly once each.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-mod common;
+use personalize_stack_test_support as common;
 
 use common::workshop::{self, EVENTS};
 use personalize_stack_local::{Config, Profile};

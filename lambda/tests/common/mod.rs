@@ -2,7 +2,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod http;
+// Only the runtime API tests use the stub.
+#[allow(unused_imports)]
+pub use personalize_stack_test_support::http_stub as http;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

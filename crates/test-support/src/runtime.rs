@@ -1,11 +1,10 @@
-//! Shared test harness: a local runtime on `127.0.0.1:0` and SDK configurations pointing at
-//! it, exactly as a user's program would configure them (endpoint URL + credentials).
-#![allow(dead_code, clippy::unwrap_used)]
-
-pub mod workshop;
+//! A local runtime for tests, and SDK configurations pointing at it.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use personalize_stack_local::{Config, Faults, Profile, Running};
+
+/// The default account (its 12 digits are the access key id).
+pub const ACCOUNT: &str = "000000000000";
 
 /// Starts a runtime in memory with everything ready at once.
 pub async fn start() -> Running {
@@ -14,14 +13,19 @@ pub async fn start() -> Running {
 
 /// Starts a runtime in memory with `profile` and `faults`.
 pub async fn start_with(profile: Profile, faults: Faults) -> Running {
-    personalize_stack_local::start(Config {
-        port: 0,
+    start_config(Config {
         profile,
         faults,
         ..Config::default()
     })
     .await
-    .unwrap()
+}
+
+/// Starts a runtime with `config`, on a free port.
+pub async fn start_config(config: Config) -> Running {
+    personalize_stack_local::start(Config { port: 0, ..config })
+        .await
+        .unwrap()
 }
 
 /// An SDK config for `account` (its 12 digits are the access key id) in `us-east-1`.
@@ -42,18 +46,26 @@ pub fn sdk_at(endpoint: &str, account: &str) -> SdkConfig {
         .build()
 }
 
-/// The default account.
-pub const ACCOUNT: &str = "000000000000";
-
-/// `GET /_local/resources` as JSON.
+/// `GET /_local/resources` as JSON: every live resource per account and region.
 pub async fn resources(running: &Running) -> serde_json::Value {
+    inspect(running, "/_local/resources").await
+}
+
+/// `GET /_local/pollers`: what each running event source mapping poller is doing
+/// (`uuid`, `shardId`, `held`, `delivering`, `idle`).
+pub async fn pollers(running: &Running) -> Vec<serde_json::Value> {
+    let found = inspect(running, "/_local/pollers").await;
+    found["pollers"].as_array().cloned().unwrap_or_default()
+}
+
+/// `GET {path}` of the runtime's inspection endpoints, as JSON.
+pub async fn inspect(running: &Running, path: &str) -> serde_json::Value {
     let addr = running.addr();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n");
     let response = tokio::task::spawn_blocking(move || {
         use std::io::{Read as _, Write as _};
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .write_all(b"GET /_local/resources HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
-            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
         let mut out = String::new();
         stream.read_to_string(&mut out).unwrap();
         out

@@ -1,11 +1,9 @@
 //! The workshop's pipeline deployed by hand through the official SDK clients: roles, stream,
 //! tracker, the forwarder with its trigger, the API with its key. Shared by the end-to-end test
 //! and the pipeline benchmark.
-#![allow(dead_code, clippy::unwrap_used)]
 
 use aws_sdk_apigateway::types::IntegrationType;
 use std::io::{Read as _, Write as _};
-use std::path::PathBuf;
 
 /// The account everything is deployed in.
 pub const ACCOUNT: &str = "123456789012";
@@ -34,46 +32,21 @@ pub const PUT_RECORDS: &str = r#"{
     ]
 }"#;
 
-/// Builds the forwarder's `bootstrap` (release: a debug build is over 100 MB, past Lambda's
-/// 50 MB upload limit) in the shared target dir, and zips it.
+/// Builds the forwarder exactly as `up` builds `code: { crate: lambda }` (same command, same
+/// profile, same environment), so tests and `up` share one build; its zip.
 pub fn forwarder_zip() -> Vec<u8> {
-    // This module is compiled into tests of several crates: find the workspace root.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .find(|dir| dir.join("lambda/Cargo.toml").exists())
-        .unwrap()
-        .to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    // The profile `up` builds `code: { crate: lambda }` with (the workspace defines it the
-    // same way), so the tests and `up` share one build.
-    let status = std::process::Command::new(cargo)
-        .args([
-            "build",
-            "-q",
-            "--profile",
-            "release-lambda",
-            "-p",
-            "personalize-stack-forwarder",
-            "--bin",
-            "bootstrap",
-        ])
-        .current_dir(&root)
-        // What Cargo set for this test crate would reach the forwarder's build scripts and
-        // make it rebuild; `up` removes the same (see `package::cargo` in the aws crate).
-        .env_remove("CARGO_MANIFEST_DIR")
-        .env_remove("CARGO_MANIFEST_PATH")
-        .env_remove("CARGO_CRATE_NAME")
-        .env_remove("CARGO_PRIMARY_PACKAGE")
-        .env_remove("CARGO_TARGET_TMPDIR")
-        .env_remove("CARGO_RUSTC_CURRENT_DIR")
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the forwarder failed");
-    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
-    let binary = std::fs::read(target.join("release-lambda/bootstrap")).unwrap();
-    super::zip_bootstrap(&binary)
+    use personalize_stack_core::spec::kinds::lambda_function::{Architecture, Code};
+    let package = personalize_stack_aws::package::load(
+        &crate::workspace_root(),
+        &Code::Crate("lambda".to_owned()),
+        Architecture::X86_64,
+        &personalize_stack_aws::package::Silent,
+    )
+    .unwrap_or_else(|e| panic!("building the forwarder failed: {}", e.with_hint()));
+    package.zip
 }
 
+/// Sends the raw HTTP/1.1 `request` to `addr`; the status and the whole response.
 pub fn http(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
@@ -386,4 +359,20 @@ pub fn stored_events(addr: std::net::SocketAddr, tracking_id: &str) -> Vec<serde
     let end = body.rfind('}').map_or(body.len(), |e| e + 1);
     let parsed: serde_json::Value = serde_json::from_str(&body[start..end]).unwrap_or_default();
     parsed["events"].as_array().cloned().unwrap_or_default()
+}
+
+/// Whether every event source mapping poller of the runtime at `addr` is idle: its last read
+/// found nothing, and nothing is held or being delivered (`GET /_local/pollers`). Records
+/// written before then have all been delivered, and none will be again.
+pub fn pollers_idle(addr: std::net::SocketAddr) -> bool {
+    let (_, body) = http(
+        addr,
+        "GET /_local/pollers HTTP/1.1\r\nHost: l\r\nConnection: close\r\n\r\n",
+    );
+    let start = body.find('{').unwrap_or(0);
+    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
+    let parsed: serde_json::Value = serde_json::from_str(&body[start..end]).unwrap_or_default();
+    parsed["pollers"]
+        .as_array()
+        .is_some_and(|pollers| pollers.iter().all(|p| p["idle"] == true))
 }

@@ -1,7 +1,7 @@
-//! Shared harness for provider tests: a local runtime in memory, a provider connected to it
-//! through the real SDK clients, stacks parsed from YAML, and the engine's plan/apply/destroy.
-#![allow(dead_code, clippy::unwrap_used)]
+//! A provider connected to a local runtime through the real SDK clients, stacks parsed from
+//! YAML, and the engine's plan, apply and destroy, for the provider's tests and benches.
 
+pub use crate::{ACCOUNT, resources};
 use personalize_stack_aws::{Aws, Settings, Target};
 use personalize_stack_core::engine::{self, Cancel, Outcome, Plan, Progress, Report};
 use personalize_stack_core::{LoadOptions, Stack};
@@ -9,25 +9,25 @@ use personalize_stack_local::{Config, Faults, Profile, Running};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The account local tests act in (its 12 digits are the access key id).
-pub const ACCOUNT: &str = "000000000000";
-
-/// Starts a runtime in memory with everything ready at once.
+/// Starts a runtime in memory with everything ready at once, polling mappings every 50 ms.
 pub async fn start() -> Running {
     start_with(Profile::instant(), Faults::default()).await
 }
 
-/// Starts a runtime in memory with `profile` and `faults`.
+/// Starts a runtime in memory with `profile` and `faults`, polling mappings every 50 ms.
 pub async fn start_with(profile: Profile, faults: Faults) -> Running {
-    personalize_stack_local::start(Config {
-        port: 0,
+    crate::start_config(Config {
         profile,
         faults,
         poll_interval_ms: 50,
         ..Config::default()
     })
     .await
-    .unwrap()
+}
+
+/// An SDK config for [`ACCOUNT`] against `running` (for direct checks in tests).
+pub fn sdk(running: &Running) -> aws_config::SdkConfig {
+    crate::sdk(running, ACCOUNT)
 }
 
 /// Provider settings for tests: fast polls and backoffs.
@@ -44,7 +44,7 @@ pub fn settings() -> Settings {
         training_timeout: Duration::from_secs(30),
         pace_api_gateway: false,
         abort_after_calls: None,
-        base_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
+        base_dir: crate::workspace_root(),
         packages: personalize_stack_aws::package::Packages::default(),
         build_progress: None,
     }
@@ -132,41 +132,4 @@ pub async fn destroy(aws: &Arc<Aws>, stack: &Arc<Stack>) -> Report {
     .unwrap();
     assert!(report.ok(), "{report:#?}");
     report
-}
-
-/// `GET /_local/resources` as JSON: every live resource per account and region.
-pub async fn resources(running: &Running) -> serde_json::Value {
-    let addr = running.addr();
-    let response = tokio::task::spawn_blocking(move || {
-        use std::io::{Read as _, Write as _};
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .write_all(b"GET /_local/resources HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut out = String::new();
-        stream.read_to_string(&mut out).unwrap();
-        out
-    })
-    .await
-    .unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b)
-        .unwrap_or_default();
-    let start = body.find('{').unwrap();
-    let end = body.rfind('}').unwrap();
-    serde_json::from_str(&body[start..=end]).unwrap()
-}
-
-/// An SDK config for the default account against `running` (for direct checks in tests).
-pub fn sdk(running: &Running) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(running.endpoint_url())
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new(ACCOUNT, "secret", None, None, "test"),
-        ))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build()
 }

@@ -1,7 +1,6 @@
 //! A minimal HTTP/1.1 server on 127.0.0.1 for tests and benches: a fake Lambda runtime API and a
 //! fake PutEvents endpoint. Each request is passed to a handler; `None` holds the connection
 //! open without answering (a `/next` with no more events).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
