@@ -94,7 +94,7 @@ fn classify(code: &str, message: &str, status: Option<u16>) -> Retry {
 
 /// The kind of a failed call, from its code and HTTP status: the one place where AWS's error
 /// codes are read (each service spells "not found" its own way).
-fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
+fn kind_of(code: &str, message: &str, status: Option<u16>) -> ErrorKind {
     match code {
         "ResourceNotFoundException" | "NoSuchEntity" | "NotFoundException" | "NoSuchEntityException" => {
             ErrorKind::NotFound
@@ -103,6 +103,10 @@ fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
             ErrorKind::AlreadyExists
         }
         "ResourceInUseException" | "DeleteConflict" | "DeleteConflictException" => ErrorKind::InUse,
+        // Lambda says a function or mapping exists with a conflict ("Function already exist:
+        // name", "… provided mapping already exists"); its other conflicts are updates in
+        // progress.
+        "ResourceConflictException" if message.contains("already exist") => ErrorKind::AlreadyExists,
         "ConflictException" | "ResourceConflictException" => ErrorKind::Conflict,
         "LimitExceededException" | "ServiceQuotaExceededException" => ErrorKind::LimitExceeded,
         "AccessDenied"
@@ -134,7 +138,9 @@ fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
 /// An error the provider makes itself in AWS's terms (a code AWS uses, for a state it
 /// found), classified as a call's error would be.
 pub(crate) fn error(operation: impl Into<String>, code: &str, message: impl Into<String>) -> ProviderError {
-    ProviderError::new(operation, code, message).kind(kind_of(code, None))
+    let message = message.into();
+    let kind = kind_of(code, &message, None);
+    ProviderError::new(operation, code, message).kind(kind)
 }
 
 /// What to tell the user about an error code.
@@ -192,8 +198,9 @@ impl Aws {
             };
             if !again {
                 let hint = hint_for(&code, &message);
+                let kind = kind_of(&code, &message, status);
                 let mut err = ProviderError::new(operation, code.as_str(), message)
-                    .kind(kind_of(&code, status))
+                    .kind(kind)
                     .caused_by(error);
                 err.hint = hint;
                 return Err(err);
@@ -356,9 +363,26 @@ mod tests {
             ("DispatchFailure", ErrorKind::Connection),
             ("SomethingNew", ErrorKind::Other),
         ] {
-            assert_eq!(kind_of(code, Some(400)), kind, "{code}");
+            assert_eq!(kind_of(code, "", Some(400)), kind, "{code}");
         }
-        assert_eq!(kind_of("SomethingNew", Some(429)), ErrorKind::Throttled);
+        assert_eq!(kind_of("SomethingNew", "", Some(429)), ErrorKind::Throttled);
+        // Lambda's conflicts: one says the thing exists, the other that it is busy.
+        assert_eq!(
+            kind_of(
+                "ResourceConflictException",
+                "Function already exist: f",
+                Some(409)
+            ),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            kind_of(
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. An update is in progress for resource: f",
+                Some(409)
+            ),
+            ErrorKind::Conflict
+        );
         assert!(error("DescribeStream", "ResourceNotFoundException", "gone").is(ErrorKind::NotFound));
     }
 

@@ -260,7 +260,7 @@ impl ResourceKind for LambdaFunction {
         match created {
             Ok(_) => {}
             // A run stopped after creating it, or another run raced us: bring it in line.
-            Err(e) if e.is(ErrorKind::Conflict) && !e.message.contains("in progress") => {
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {
                 return converge_existing(self, cx).await;
             }
             Err(e) => return Err(e),

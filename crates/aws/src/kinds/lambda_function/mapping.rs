@@ -160,7 +160,7 @@ pub(super) async fn ensure_mapping(
                     "the new mapping has no UUID",
                 )
             })?,
-            Err(e) if e.is(ErrorKind::Conflict) && e.message.contains("already exists") => {
+            Err(e) if e.is(ErrorKind::AlreadyExists) => {
                 let found = list_mappings(aws, &spec.name, Some(&stream))
                     .await?
                     .into_iter()
