@@ -184,3 +184,40 @@ impl personalize_stack_aws::package::BuildProgress for BuildLine {
         }
     }
 }
+
+/// Says on stderr, from a call's third attempt on, that it is being retried and why: the
+/// first retries are quick and silent, a long wait shows what it is waiting for.
+#[derive(Debug)]
+pub struct RetryLines {
+    quiet: bool,
+}
+
+impl RetryLines {
+    /// Lines on stderr; nothing under `--quiet`.
+    pub fn new(quiet: bool) -> RetryLines {
+        RetryLines { quiet }
+    }
+}
+
+impl personalize_stack_aws::call::RetryReport for RetryLines {
+    fn retrying(&self, r: &personalize_stack_aws::call::Retrying<'_>) {
+        use personalize_stack_aws::call::Limit;
+        if self.quiet || r.attempt < 3 {
+            return;
+        }
+        let of = match r.limit {
+            Limit::Attempts(n) => format!("{}/{n}", r.attempt),
+            Limit::Until(window) => format!("attempt {}, for up to {}s", r.attempt, window.as_secs()),
+        };
+        eprintln!(
+            "retrying {} ({of}) in {:.1}s after {}",
+            r.operation,
+            r.wait.as_secs_f64(),
+            first_line(&r.why)
+        );
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}

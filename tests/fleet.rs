@@ -248,3 +248,55 @@ fn a_fleet_file_with_mistakes_is_reported_with_positions_before_any_call() {
         "{stderr}"
     );
 }
+
+/// An attendee whose profile is missing gets one line naming the profile and where it was
+/// looked for; the other attendee converges.
+#[test]
+fn a_missing_profile_fails_its_attendee_in_one_line_and_the_others_converge() {
+    let w = Workdir::prebuilt("fleet-profile");
+    let server = Server::start(&w, &["--poll-interval-ms", "50"]);
+    let config = w.dir.join("aws-config");
+    let credentials = w.dir.join("aws-credentials");
+    std::fs::write(&config, "[default]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        "[present]\naws_access_key_id = 200000000001\naws_secret_access_key = secret\n",
+    )
+    .unwrap();
+    let fleet = w.dir.join("attendees.yaml");
+    std::fs::write(
+        &fleet,
+        "name: profiles\nattendees:\n  - { name: present, profile: present }\n  - { name: absent, profile: nope }\n",
+    )
+    .unwrap();
+    let env = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+    ];
+    let out = w.run_env(
+        &[
+            "--fleet",
+            fleet.to_str().unwrap(),
+            "up",
+            "--yes",
+            "--no-test",
+            "--output",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc = json_of(&out);
+    assert_eq!(row(&doc, "present")["ok"], true, "{doc:#}");
+    assert_eq!(row(&doc, "present")["account"], "200000000001", "{doc:#}");
+    let reason = row(&doc, "absent")["reason"].as_str().unwrap().to_owned();
+    assert_eq!(
+        reason,
+        format!(
+            "cannot connect to the account: profile `nope` is not in {} or {} (profiles there: default, present); hint: use one of those, or create it with `aws configure --profile nope`",
+            config.display(),
+            credentials.display()
+        )
+    );
+    drop(server);
+}

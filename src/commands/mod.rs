@@ -32,19 +32,41 @@ impl From<ProviderError> for Failure {
     }
 }
 
+/// `cannot connect to AWS: <why>`: a failure to connect, in one line. A connection or
+/// credentials failure says it all in its message (the host that did not resolve, the profile
+/// that is missing); the provider error stays in the chain for `-v`.
+pub fn cannot_connect(error: ProviderError, description: &str) -> anyhow::Error {
+    use personalize_stack_core::engine::ErrorKind;
+    let summary = match error.kind {
+        ErrorKind::Connection | ErrorKind::Credentials => {
+            format!("cannot connect to {description}: {}", error.message)
+        }
+        _ => format!("cannot connect to {description}"),
+    };
+    anyhow::Error::new(error).context(summary)
+}
+
 /// The causes of `error` worth printing: down to the first provider error, which already
-/// says what its SDK error does in one line; the SDK's own layers ("dispatch failure", "io
-/// error", …) too when `verbose`.
+/// says what its SDK error does in one line (and not even that when the line above has said
+/// its message); the SDK's own layers ("dispatch failure", "io error", …) too when
+/// `verbose`.
 pub fn causes(error: &anyhow::Error, verbose: bool) -> Vec<String> {
     let mut shown = Vec::new();
     let mut chain = error.chain();
+    let mut said = error.to_string();
     // The chain's own links, not `anyhow::Error::is`, which also sees through context.
     let mut past_provider = chain.next().is_some_and(|top| top.is::<ProviderError>());
     for cause in chain {
         if past_provider && !verbose {
             break;
         }
-        shown.push(cause.to_string());
+        let repeated = cause
+            .downcast_ref::<ProviderError>()
+            .is_some_and(|p| said.contains(&p.message));
+        if verbose || !repeated {
+            shown.push(cause.to_string());
+        }
+        said = cause.to_string();
         past_provider |= cause.is::<ProviderError>();
     }
     shown

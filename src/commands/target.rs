@@ -113,9 +113,7 @@ pub async fn connect(global: &GlobalArgs) -> Result<Connected, Failure> {
     let description = &endpoint.description;
     let aws = personalize_stack_aws::connect(&target, settings(global))
         .await
-        .map_err(|e| {
-            Failure::Error(anyhow::Error::new(e).context(format!("cannot connect to {description}")))
-        })?;
+        .map_err(|e| Failure::Error(super::cannot_connect(e, description)))?;
     let stack = load_for(
         global,
         &LoadOptions {
@@ -158,6 +156,7 @@ pub fn settings(global: &GlobalArgs) -> Settings {
     let mut settings = Settings {
         base_dir,
         build_progress: Some(Arc::new(crate::progress::BuildLine::new(global.quiet))),
+        retry_report: Some(Arc::new(crate::progress::RetryLines::new(global.quiet))),
         // Test hook: end the process abruptly at the Nth AWS call, as `kill -9` would.
         abort_after_calls: env_ms("PERSONALIZE_STACK_ABORT_AFTER_CALLS"),
         ..Settings::default()

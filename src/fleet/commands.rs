@@ -41,6 +41,8 @@ impl Ctx {
                 // Inside the fleet's bars a build's own line would garble them: see
                 // `prepare_packages`.
                 build_progress: None,
+                // Each attendee's row tells its failure; retry lines would garble the bars.
+                retry_report: None,
                 ..target::settings(global)
             },
             fleet,

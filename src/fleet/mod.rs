@@ -90,7 +90,7 @@ async fn member(
     };
     let aws = personalize_stack_aws::connect(&target, settings)
         .await
-        .map_err(|e| anyhow::Error::new(e).context("cannot connect"))?;
+        .map_err(|e| crate::commands::cannot_connect(e, "the account"))?;
     if let Access::Account(account) = &attendee.access
         && &aws.account != account
     {

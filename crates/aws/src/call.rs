@@ -39,6 +39,36 @@ impl Default for RetryPolicy {
     }
 }
 
+/// A call about to be tried again, for [`RetryReport`].
+#[derive(Debug, Clone)]
+pub struct Retrying<'a> {
+    /// The operation (`GetCallerIdentity`).
+    pub operation: &'a str,
+    /// The attempt about to be made (2 for the first retry).
+    pub attempt: u32,
+    /// How long it may go on.
+    pub limit: Limit,
+    /// The wait before it.
+    pub wait: Duration,
+    /// The last failure: `code: message`.
+    pub why: String,
+}
+
+/// How long retrying a call may go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// At most this many attempts (throttling, 5xx, connections).
+    Attempts(u32),
+    /// Until this long after the first attempt (IAM propagation, a resource busy changing).
+    Until(Duration),
+}
+
+/// Told before each retry, so a long wait says what it waits for as it happens.
+pub trait RetryReport: Send + Sync + std::fmt::Debug {
+    /// `retrying` is about to be waited for and made.
+    fn retrying(&self, retrying: &Retrying<'_>);
+}
+
 /// Why a failed call may succeed later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Retry {
@@ -185,11 +215,22 @@ impl Aws {
             self.count_call(operation);
             attempts += 1;
             let error = match attempt().await {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    self.answered.store(true, Ordering::Relaxed);
+                    return Ok(v);
+                }
                 Err(e) => e,
             };
             let (code, message, status) = describe(&error);
-            let retry = classify(&code, &message, status);
+            let retry = match connection_failure(&error) {
+                // Nothing has ever answered: the name does not resolve or nobody listens, and
+                // waiting will not change that. Once the endpoint has answered, a refused
+                // connection is a restart or a blip, and is retried like a 5xx.
+                Some(Connection::Dns | Connection::Refused) if !self.answered.load(Ordering::Relaxed) => {
+                    Retry::Never
+                }
+                _ => classify(&code, &message, status),
+            };
             let policy = &self.settings.retry;
             let again = match retry {
                 Retry::Transient => attempts < policy.max_attempts,
@@ -205,7 +246,21 @@ impl Aws {
                 err.hint = hint;
                 return Err(err);
             }
-            tokio::time::sleep(self.backoff(attempts, retry)).await;
+            let wait = self.backoff(attempts, retry);
+            if let Some(report) = &self.settings.retry_report {
+                let limit = match retry {
+                    Retry::Propagation => Limit::Until(policy.propagation_window),
+                    _ => Limit::Attempts(policy.max_attempts),
+                };
+                report.retrying(&Retrying {
+                    operation,
+                    attempt: attempts + 1,
+                    limit,
+                    wait,
+                    why: format!("{code}: {message}"),
+                });
+            }
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -291,11 +346,20 @@ fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(
         ),
         // Connection errors are worth a retry (a bad endpoint fails after the attempts);
         // missing credentials are not.
-        SdkError::DispatchFailure(e) if e.is_io() || e.is_timeout() => (
-            "DispatchFailure".to_owned(),
-            format!("could not reach the endpoint: {}", root_cause(error)),
-            Some(503),
-        ),
+        SdkError::DispatchFailure(e) if e.is_io() || e.is_timeout() => {
+            let what = match connection_failure(error) {
+                Some(Connection::Dns) => "the endpoint's host name could not be resolved",
+                Some(Connection::Refused) => "the endpoint refused the connection",
+                Some(Connection::TimedOut) => "the endpoint did not answer in time",
+                Some(Connection::Tls) => "the TLS handshake with the endpoint failed",
+                None => "could not reach the endpoint",
+            };
+            (
+                "DispatchFailure".to_owned(),
+                format!("{what} ({})", root_cause(error)),
+                Some(503),
+            )
+        }
         SdkError::DispatchFailure(_) if caused_by::<CredentialsError>(error) => (
             "CredentialsNotLoaded".to_owned(),
             "no credentials: no provider in the chain (environment, profile, SSO, instance role) supplied any".to_owned(),
@@ -315,10 +379,55 @@ fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(
     }
 }
 
+/// Why a connection failed, as far as the cause chain tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Connection {
+    /// The host name did not resolve.
+    Dns,
+    /// Nothing listens there.
+    Refused,
+    /// No answer in time.
+    TimedOut,
+    /// The TLS handshake failed (a proxy or a certificate).
+    Tls,
+}
+
+/// The kind of connection failure `error` is, read from its cause chain: hyper's connector
+/// says `dns error`, the OS says connection refused or timed out, rustls names the
+/// certificate or handshake. `None`: not a connection failure, or one of another kind.
+pub(crate) fn connection_failure(error: &(dyn std::error::Error + 'static)) -> Option<Connection> {
+    let mut next = Some(error);
+    let mut found = None;
+    while let Some(e) = next {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return Some(Connection::Refused),
+                std::io::ErrorKind::TimedOut => found = Some(Connection::TimedOut),
+                _ => {}
+            }
+        }
+        let said = e.to_string();
+        if said == "dns error" {
+            return Some(Connection::Dns);
+        }
+        if said.contains("Connection refused") {
+            return Some(Connection::Refused);
+        }
+        if said.contains("certificate") || said.contains("handshake") || said.contains("tls") {
+            found = found.or(Some(Connection::Tls));
+        }
+        if said.contains("timed out") || said.contains("timeout") {
+            found = found.or(Some(Connection::TimedOut));
+        }
+        next = e.source();
+    }
+    found
+}
+
 /// What the innermost error of `error`'s cause chain says (`Connection refused (os error
 /// 111)`): the SDK's outer layers only say "dispatch failure" or "io error". The whole chain
 /// stays in the [`ProviderError`]'s source.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut innermost = error;
     while let Some(next) = innermost.source() {
         innermost = next;

@@ -54,6 +54,8 @@ pub struct Settings {
     pub packages: package::Packages,
     /// Told when a Lambda package is built, and what Cargo prints meanwhile.
     pub build_progress: Option<std::sync::Arc<dyn package::BuildProgress>>,
+    /// Told before each retry of a call.
+    pub retry_report: Option<std::sync::Arc<dyn call::RetryReport>>,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             base_dir: PathBuf::from("."),
             packages: package::Packages::default(),
             build_progress: None,
+            retry_report: None,
         }
     }
 }
@@ -111,6 +114,8 @@ pub struct Aws {
     /// Behaviour.
     pub settings: Settings,
     calls: AtomicU64,
+    /// Whether the endpoint has answered any call yet (see [`call`]'s fail-fast rule).
+    answered: std::sync::atomic::AtomicBool,
     call_log: Mutex<Vec<String>>,
     pacer: pace::Pacer,
 }
@@ -133,6 +138,7 @@ impl Aws {
             stack_tags: IndexMap::new(),
             settings,
             calls: AtomicU64::new(0),
+            answered: std::sync::atomic::AtomicBool::new(false),
             call_log: Mutex::new(Vec::new()),
             pacer: pace::Pacer::default(),
         }

@@ -47,6 +47,7 @@ pub fn settings() -> Settings {
         base_dir: crate::workspace_root(),
         packages: personalize_stack_aws::package::Packages::default(),
         build_progress: None,
+        retry_report: None,
     }
 }
 
