@@ -259,6 +259,14 @@ fn up_converges_under_throttling_and_slow_iam_propagation() {
     let server = Server::start(&w, &["--throttle", "0.2", "--iam-propagation-ms", "10000"]);
     let out = w.run(&["up", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
+    // The long waits for IAM say so as they happen.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("retrying ") && l.contains(", for up to ") && l.contains(" after ")),
+        "{stderr}"
+    );
     drop(server);
     // Without faults, nothing is left to change.
     let plan = w.run(&["plan", "--detailed-exitcode"]);

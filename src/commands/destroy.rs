@@ -36,7 +36,7 @@ pub async fn run(global: &GlobalArgs, yes: bool, parallelism: usize) -> Result<(
     )
     .await
     .map_err(Failure::from)?;
-    summarize(&report);
+    summarize(&report, global.verbose);
     // Look again: only a fresh scan proves what is left.
     let left = engine::inventory(&connected.aws, &connected.stack)
         .await

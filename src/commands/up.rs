@@ -37,7 +37,7 @@ pub async fn run(global: &GlobalArgs, options: &Options) -> Result<(), Failure> 
     let report = if plan.has_changes() {
         confirm(options.yes)?;
         let report = apply(global, &connected, options.parallelism).await?;
-        summarize(&report);
+        summarize(&report, global.verbose);
         if !report.ok() {
             return Err(Failure::Reported);
         }
@@ -122,8 +122,9 @@ pub async fn apply(
     .map_err(Failure::from)
 }
 
-/// Done / failed / not started, and why.
-pub fn summarize(report: &Report) {
+/// Done / failed / not started, and why; with `verbose`, each failure's cause chain (the
+/// SDK's layers) under it.
+pub fn summarize(report: &Report, verbose: bool) {
     let pick = |f: fn(&Status) -> bool| -> Vec<String> {
         report
             .outcomes
@@ -143,13 +144,18 @@ pub fn summarize(report: &Report) {
         if report.cancelled { " (interrupted)" } else { "" }
     );
     for o in &report.outcomes {
-        if let Status::Failed(_) = &o.status {
+        if let Status::Failed(e) = &o.status {
             eprintln!(
                 "error: {} ({}): {}",
                 o.logical,
                 o.kind,
                 progress::describe(&o.status)
             );
+            let mut cause = std::error::Error::source(e).filter(|_| verbose);
+            while let Some(c) = cause {
+                eprintln!("  caused by: {c}");
+                cause = c.source();
+            }
         }
     }
     if !report.ok() {
