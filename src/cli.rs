@@ -40,7 +40,8 @@ pub struct GlobalArgs {
     /// Send every AWS call to this endpoint (e.g. a `personalize-stack local` elsewhere).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// AWS profile to use.
+    /// AWS profile to use (else AWS_PROFILE, else the default chain). A profile that
+    /// ~/.aws/config and ~/.aws/credentials do not define is refused before any call.
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// AWS region, overriding the stack file's.

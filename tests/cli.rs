@@ -253,6 +253,10 @@ fn connection_and_credential_failures_read_as_recorded() {
             "a profile that does not exist",
             plan_with(&["--profile", "nope"], &[]),
         ),
+        (
+            "AWS_PROFILE naming one that does not exist",
+            plan_with(&[], &[("AWS_PROFILE", "nope")]),
+        ),
     ];
     let mut recorded = String::new();
     for (case, out) in &cases {

@@ -122,6 +122,12 @@ async fn connect_as(
     if let Some(profile) = &target.profile {
         check_profile(profile).await?;
         loader = loader.profile_name(profile);
+    } else if credentials.is_none()
+        && std::env::var_os("AWS_ACCESS_KEY_ID").is_none()
+        && let Ok(profile) = std::env::var("AWS_PROFILE")
+    {
+        // The chain would come to this profile: a missing one is said as plainly.
+        check_profile(&profile).await?;
     }
     if let Some((key, secret, token)) = credentials {
         loader = loader.credentials_provider(Credentials::new(key, secret, token, None, "personalize-stack"));
