@@ -33,6 +33,10 @@ impl Number {
 /// renderer).
 pub(crate) fn binary(op: BinaryOp, left: &Value, right: &Value) -> Result<Value, String> {
     match op {
+        // Velocity 1.7, which API Gateway runs: a null operand makes `==` and `!=` false, as it
+        // does every comparison ("Operation not possible"), so `#if($x.y != '')` with `$x.y`
+        // absent takes the else branch.
+        BinaryOp::Eq | BinaryOp::Ne if left.is_null() || right.is_null() => Ok(Value::Bool(false)),
         BinaryOp::Eq => Ok(Value::Bool(velocity_equals(left, right))),
         BinaryOp::Ne => Ok(Value::Bool(!velocity_equals(left, right))),
         BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => compare(op, left, right),
@@ -61,15 +65,14 @@ pub(crate) fn negate(value: &Value) -> Result<Value, String> {
     }
 }
 
-/// Velocity's `==`: numbers compare by value (`1 == 1.0`), values of the same type with
-/// `equals`, values of different types by their `toString` (so `5 == '5'`). `null` only
-/// equals `null`.
+/// Velocity's `==` of two values: numbers compare by value (`1 == 1.0`), values of the same
+/// type with `equals`, values of different types by their `toString` (so `5 == '5'`). A null
+/// operand equals nothing, not even null (Velocity 1.7).
 pub(crate) fn velocity_equals(left: &Value, right: &Value) -> bool {
     if let (Some(a), Some(b)) = (Number::of(left), Number::of(right)) {
         return numeric_order(a, b) == Some(Ordering::Equal);
     }
     match (left, right) {
-        (Value::Null, Value::Null) => true,
         (Value::Null, _) | (_, Value::Null) => false,
         _ if std::mem::discriminant(left) == std::mem::discriminant(right) => left.java_equals(right),
         _ => left.to_java_string() == right.to_java_string(),
@@ -201,9 +204,20 @@ mod tests {
         assert!(velocity_equals(&Value::Int(1), &Value::Float(1.0)));
         assert!(velocity_equals(&Value::Int(5), &s("5")));
         assert!(!velocity_equals(&Value::Int(5), &s("")));
-        assert!(velocity_equals(&Value::Null, &Value::Null));
-        assert!(!velocity_equals(&Value::Null, &s("")));
         assert!(velocity_equals(&Value::Bool(true), &s("true")));
+    }
+
+    /// Velocity 1.7 (API Gateway's) says "Operation not possible" and yields false for any
+    /// comparison with a null operand, `!=` included: `#if($x.y != '')` with `$x.y` absent is
+    /// false on AWS.
+    #[test]
+    fn a_comparison_with_an_undefined_value_is_false_as_in_velocity_1_7() {
+        for op in [BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt, BinaryOp::Ge] {
+            assert_eq!(apply(op, Value::Null, s("")), "false", "{op:?}");
+            assert_eq!(apply(op, s(""), Value::Null), "false", "{op:?}");
+            assert_eq!(apply(op, Value::Null, Value::Null), "false", "{op:?}");
+        }
+        assert_eq!(apply(BinaryOp::Ne, s("a"), s("")), "true");
     }
 
     #[test]

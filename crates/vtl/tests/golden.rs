@@ -605,3 +605,18 @@ fn directive_lines_are_gobbled() {
     let template = "[\n#foreach($r in [1,2,3])\n  $r#if($foreach.hasNext),#end\n#end\n]";
     assert_eq!(render_ok(template, &Request::default()), "[\n  1,\n  2,\n  3\n]");
 }
+
+/// API Gateway evaluates templates as Velocity 1.7: a comparison with an undefined value is
+/// false, `!=` included, so a body without `type` takes the else branch (Velocity 2 and this
+/// engine before said true).
+#[test]
+fn a_comparison_with_an_undefined_value_takes_the_else_branch() {
+    let template = "#set($body = $input.path('$'))#if($body.type != '')typed#{else}untyped#end";
+    assert_eq!(render_ok(template, &stream_request("{\"id\": 1}")), "untyped");
+    assert_eq!(
+        render_ok(template, &stream_request("{\"type\": \"click\"}")),
+        "typed"
+    );
+    let both_undefined = "#if($nothing == $neither)equal#{else}not equal#end";
+    assert_eq!(render_ok(both_undefined, &stream_request("{}")), "not equal");
+}
