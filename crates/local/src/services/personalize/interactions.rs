@@ -155,20 +155,51 @@ pub(crate) fn parse_csv(text: &str) -> Result<Vec<Row>, String> {
 /// An event PutEvents stored, as a row: the `userId` (else the `sessionId`, as Personalize
 /// serves anonymous users by session), the item and `sentAt`. Events without an item are not
 /// interactions with an item, so `None`.
+///
+/// The item and the value may also come in `properties`: Personalize maps its keys, in
+/// camel case, to the Interactions schema's fields (`{"itemId": "i1"}` is `ITEM_ID`), as the
+/// seed's CLI and boto3 examples send them.
 pub(crate) fn row_of_event(doc: &Value) -> Option<Row> {
     let event = doc.get("event")?;
-    let item = event.get("itemId").and_then(Value::as_str)?;
+    let properties: Option<serde_json::Map<String, Value>> = event
+        .get("properties")
+        .and_then(Value::as_str)
+        .and_then(|p| serde_json::from_str(p).ok());
+    let property = |field: &str| {
+        properties
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(field))
+            .map(|(_, v)| v)
+    };
+    let item = match event.get("itemId").and_then(Value::as_str) {
+        Some(item) => item.to_owned(),
+        None => match property("itemId")? {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        },
+    };
     let user = doc
         .get("userId")
         .and_then(Value::as_str)
         .or_else(|| doc.get("sessionId").and_then(Value::as_str))?;
     let timestamp = event.get("sentAt").and_then(Value::as_f64)? as i64;
+    let event_value =
+        event
+            .get("eventValue")
+            .and_then(Value::as_f64)
+            .or_else(|| match property("eventValue")? {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.parse().ok(),
+                _ => None,
+            });
     Some(Row {
         user: user.to_owned(),
-        item: item.to_owned(),
+        item,
         timestamp,
         event_type: event.get("eventType").and_then(Value::as_str).map(str::to_owned),
-        event_value: event.get("eventValue").and_then(Value::as_f64),
+        event_value,
     })
 }
 
@@ -240,6 +271,35 @@ pub(crate) fn check_minimum(rows: &[Row]) -> Result<(), String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// The seed's CLI and boto3 examples send the item in `properties`
+    /// (`--event-list '[{"eventType": "click", "properties": "{\"itemId\": \"i1\"}", …}]'`):
+    /// Personalize maps it to `ITEM_ID`, so it is an interaction.
+    #[test]
+    fn an_item_id_in_properties_counts_as_an_interaction() {
+        let stored = |event: Value| serde_json::json!({ "userId": "u1", "sessionId": "s1", "event": event });
+        let row = row_of_event(&stored(serde_json::json!({
+            "eventType": "click",
+            "sentAt": 1_676_975_804,
+            "properties": "{\"itemId\": \"i1\", \"eventValue\": \"2.5\"}",
+        })))
+        .unwrap();
+        assert_eq!((row.user.as_str(), row.item.as_str()), ("u1", "i1"));
+        assert_eq!(row.event_value, Some(2.5));
+        // The field wins over the property; without either there is no interaction.
+        let row = row_of_event(&stored(serde_json::json!({
+            "eventType": "click", "sentAt": 1, "itemId": "i2", "properties": "{\"itemId\": \"i1\"}",
+        })))
+        .unwrap();
+        assert_eq!(row.item, "i2");
+        assert!(row_of_event(&stored(serde_json::json!({ "eventType": "click", "sentAt": 1 }))).is_none());
+        assert!(
+            row_of_event(&stored(serde_json::json!({
+                "eventType": "click", "sentAt": 1, "properties": "{\"numRatings\": 3}",
+            })))
+            .is_none()
+        );
+    }
 
     #[test]
     fn csv_with_quotes_optional_columns_and_any_column_order() {
