@@ -895,3 +895,32 @@ async fn unknown_operations_are_refused() {
         .into_service_error();
     assert_eq!(err.code(), Some("UnknownOperationException"));
 }
+
+/// DescribeLogGroups reports `deletionProtectionEnabled` (false unless CreateLogGroup set it),
+/// as AWS's current API does: the SDK's `LogGroup` has the field.
+#[tokio::test]
+async fn log_groups_report_deletion_protection() {
+    let (local, logs) = client().await;
+    logs.create_log_group()
+        .log_group_name("/plain")
+        .send()
+        .await
+        .unwrap();
+    logs.create_log_group()
+        .log_group_name("/protected")
+        .deletion_protection_enabled(true)
+        .send()
+        .await
+        .unwrap();
+    let groups = logs.describe_log_groups().send().await.unwrap();
+    let protection = |name: &str| {
+        groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+            .and_then(|g| g.deletion_protection_enabled())
+    };
+    assert_eq!(protection("/plain"), Some(false));
+    assert_eq!(protection("/protected"), Some(true));
+    local.shutdown().await;
+}

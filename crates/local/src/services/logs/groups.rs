@@ -49,6 +49,7 @@ pub(super) fn create_log_group(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value>
     let mut group = Group::new(name, ctx.now_ms, tags);
     group.kms_key_id = opt_str(input, "kmsKeyId")?.map(str::to_owned);
     group.log_group_class = class.to_owned();
+    group.deletion_protection = opt_bool(input, "deletionProtectionEnabled")?.unwrap_or(false);
     ctx.store.write(|txn| {
         let key = group_key(ctx, name);
         if txn.contains(&key)? {
@@ -136,6 +137,7 @@ fn group_json(ctx: &Ctx<'_>, group: &Group) -> Value {
         "logGroupArn": arn,
         "storedBytes": group.stored_bytes,
         "logGroupClass": group.log_group_class,
+        "deletionProtectionEnabled": group.deletion_protection,
     });
     if let Some(days) = group.retention_days {
         out["retentionInDays"] = json!(days);

@@ -103,6 +103,9 @@ struct Group {
     log_group_class: String,
     #[serde(default)]
     stored_bytes: u64,
+    /// `deletionProtectionEnabled`, as CreateLogGroup set it.
+    #[serde(default)]
+    deletion_protection: bool,
 }
 
 fn standard_class() -> String {
@@ -119,6 +122,7 @@ impl Group {
             kms_key_id: None,
             log_group_class: standard_class(),
             stored_bytes: 0,
+            deletion_protection: false,
         }
     }
 
