@@ -1209,3 +1209,81 @@ async fn mappings_need_a_role_lambda_can_use_and_outlive_their_function() {
     );
     local.shutdown().await;
 }
+
+/// Lambda's modelled errors carry `Type` and `Message` (capital M), as AWS's do; only the
+/// front end's request validation says `message`.
+#[tokio::test]
+async fn lambda_error_bodies_carry_type_and_capital_message() {
+    use std::io::{Read as _, Write as _};
+    let local = common::start().await;
+    let addr = local.addr();
+    let request = "GET /2015-03-31/functions/missing HTTP/1.1\r\nHost: local\r\nConnection: close\r\n\
+        Authorization: AWS4-HMAC-SHA256 Credential=000000000000/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0000\r\n\r\n";
+    let raw = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        out
+    })
+    .await
+    .unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    let start = body.find('{').unwrap();
+    let end = body.rfind('}').unwrap();
+    let body: serde_json::Value = serde_json::from_str(&body[start..=end]).unwrap();
+    assert_eq!(body["Type"], "User", "{body}");
+    assert_eq!(
+        body["Message"], "Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing",
+        "{body}"
+    );
+    assert!(body.get("message").is_none(), "{body}");
+    // The SDK reads it all the same.
+    let c = clients(&local);
+    let e = c
+        .lambda
+        .get_function()
+        .function_name("missing")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(e.is_resource_not_found_exception());
+    assert_eq!(
+        e.message(),
+        Some("Function not found: arn:aws:lambda:us-east-1:000000000000:function:missing")
+    );
+    local.shutdown().await;
+}
+
+/// A zip function's configuration names the runtime version it runs on, as AWS's does:
+/// `RuntimeVersionConfig.RuntimeVersionArn`, `arn:aws:lambda:<region>::runtime:<64 hex>`.
+#[tokio::test]
+async fn function_configurations_carry_their_runtime_version() {
+    let local = common::start().await;
+    let c = clients(&local);
+    let role_arn = role(&c, "runtime-version-role", TRUST_LAMBDA).await;
+    let created = function(&c, "versioned", &role_arn).await;
+    let arn = created
+        .runtime_version_config()
+        .and_then(|r| r.runtime_version_arn())
+        .unwrap()
+        .to_owned();
+    let hash = arn.strip_prefix("arn:aws:lambda:us-east-1::runtime:").unwrap();
+    assert_eq!(hash.len(), 64, "{arn}");
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{arn}");
+    let read = c
+        .lambda
+        .get_function_configuration()
+        .function_name("versioned")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        read.runtime_version_config()
+            .and_then(|r| r.runtime_version_arn()),
+        Some(arn.as_str())
+    );
+    local.shutdown().await;
+}

@@ -75,9 +75,14 @@ pub enum ErrorStyle {
 /// Renders an error.
 pub fn error(err: &AwsError, style: ErrorStyle, request_id: &str) -> Response<Body> {
     let body = match style {
+        // Lambda's modelled errors say `Message`, with the `Type`; the front end's request
+        // validation says `message` alone, as the other REST services do.
+        ErrorStyle::Lambda if err.code == "ValidationException" => {
+            serde_json::json!({ "message": err.message })
+        }
         ErrorStyle::Lambda => serde_json::json!({
             "Type": if err.status >= 500 { "Service" } else { "User" },
-            "message": err.message,
+            "Message": err.message,
         }),
         ErrorStyle::ApiGateway => serde_json::json!({ "message": err.message }),
     };

@@ -468,12 +468,28 @@ fn new_function(ctx: &Ctx<'_>, name: &str, arn: &str, code: &Code) -> Doc {
 
 /// The wire `FunctionConfiguration` without the state fields `ListFunctions` leaves out.
 fn listed_configuration(doc: &Doc) -> Value {
-    Value::Object(
+    let mut out = Value::Object(
         doc.iter()
             .filter(|(k, _)| !k.starts_with('_') && k.as_str() != "Tags")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
-    )
+    );
+    if let Some(arn) = runtime_version_arn(doc) {
+        out["RuntimeVersionConfig"] = json!({ "RuntimeVersionArn": arn });
+    }
+    out
+}
+
+/// `arn:aws:lambda:<region>::runtime:<64 hex>`, the runtime version a zip function runs on, as
+/// AWS reports it in `RuntimeVersionConfig`. There is one version per runtime here: its hash
+/// is the runtime's name's SHA-256.
+fn runtime_version_arn(doc: &Doc) -> Option<String> {
+    use sha2::Digest as _;
+    let runtime = doc.get("Runtime").and_then(Value::as_str)?;
+    let region = str_of(doc, "FunctionArn").split(':').nth(3)?;
+    let hash = sha2::Sha256::digest(runtime.as_bytes());
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("arn:aws:lambda:{region}::runtime:{hex}"))
 }
 
 /// The wire `FunctionConfiguration`, states computed for `now_ms`.
