@@ -961,3 +961,44 @@ async fn encryption_and_capacity_mode_change_through_updating() {
     );
     assert_eq!(summary.key_id(), None);
 }
+
+/// CreateStream with neither `ShardCount` nor `StreamModeDetails` makes an on-demand stream of
+/// four shards, as AWS does (it used to be refused here).
+#[tokio::test]
+async fn a_stream_created_without_a_shard_count_or_mode_is_on_demand() {
+    let local = common::start().await;
+    let kinesis = client(&local);
+    kinesis
+        .create_stream()
+        .stream_name("defaulted")
+        .send()
+        .await
+        .unwrap();
+    let summary = kinesis
+        .describe_stream_summary()
+        .stream_name("defaulted")
+        .send()
+        .await
+        .unwrap();
+    let s = summary.stream_description_summary().unwrap();
+    assert_eq!(s.open_shard_count(), 4);
+    assert_eq!(
+        s.stream_mode_details().unwrap().stream_mode(),
+        &StreamMode::OnDemand
+    );
+    // A provisioned stream still needs its count.
+    let provisioned = StreamModeDetails::builder()
+        .stream_mode(StreamMode::Provisioned)
+        .build()
+        .unwrap();
+    let err = kinesis
+        .create_stream()
+        .stream_name("counted")
+        .stream_mode_details(provisioned)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.meta().code() == Some("ValidationException"), "{err:?}");
+    local.shutdown().await;
+}

@@ -66,7 +66,8 @@ pub(super) fn create_stream(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     if let Some(tags) = &tags {
         super::tags::check_tag_map(&mut v, tags);
     }
-    let on_demand = mode == Some(model::ON_DEMAND);
+    // Neither a shard count nor a mode: AWS creates an on-demand stream (4 shards).
+    let on_demand = mode == Some(model::ON_DEMAND) || (mode_details.is_none() && shard_count.is_none());
     if !on_demand && shard_count.is_none() {
         v.missing("ShardCount");
     }
