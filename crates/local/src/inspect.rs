@@ -97,7 +97,9 @@ fn json_response(status: u16, request_id: &str, body: &serde_json::Value) -> Res
 /// Whether a key holds data rather than a resource: Kinesis shard records and state, and
 /// recorded events.
 fn is_data(service: &str, kind: &str) -> bool {
-    (service == "kinesis" && kind == "shard") || service == "personalize-events"
+    (service == "kinesis" && kind == "shard")
+        || service == "personalize-events"
+        || (service == "sts" && kind == "session")
 }
 
 /// `GET /_local/events`.

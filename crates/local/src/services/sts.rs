@@ -15,7 +15,7 @@ pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// AWS's errors for the action.
 pub fn handle(ctx: &Ctx<'_>, action: &str, params: &Params) -> AwsResult<String> {
     match action {
-        "GetCallerIdentity" => Ok(get_caller_identity(ctx)),
+        "GetCallerIdentity" => get_caller_identity(ctx),
         "AssumeRole" => assume_role(ctx, params),
         _ => Err(AwsError::new(
             "InvalidAction",
@@ -24,26 +24,61 @@ pub fn handle(ctx: &Ctx<'_>, action: &str, params: &Params) -> AwsResult<String>
     }
 }
 
-fn get_caller_identity(ctx: &Ctx<'_>) -> String {
+/// Where AssumeRole keeps who a temporary key's session is: GetCallerIdentity with that key
+/// answers as the assumed role. Data, not a resource (`/_local/resources` leaves it out).
+fn session_key(account: &str, access_key_id: &str) -> String {
+    format!("{account}/global/sts/session/{access_key_id}")
+}
+
+/// An assumed role's session, as AssumeRole made it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Session {
+    /// `AROA…:<session>`.
+    assumed_role_id: String,
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+    arn: String,
+}
+
+/// The caller's identity: the assumed role for keys AssumeRole issued, else the account's
+/// root (any other key acts as the account it names).
+fn get_caller_identity(ctx: &Ctx<'_>) -> AwsResult<String> {
+    let key = session_key(ctx.account(), &ctx.caller.access_key_id);
+    let session: Option<Session> = ctx.store.read(|t| t.get(&key))?;
+    let (user_id, arn) = match session {
+        Some(s) => (s.assumed_role_id, s.arn),
+        None => (
+            ctx.caller.access_key_id.clone(),
+            format!("arn:aws:iam::{}:root", ctx.account()),
+        ),
+    };
     let mut x = Xml::new();
-    x.elem("UserId", &ctx.caller.access_key_id)
+    x.elem("UserId", &user_id)
         .elem("Account", ctx.account())
-        .elem("Arn", format!("arn:aws:iam::{}:root", ctx.account()));
-    x.into_string()
+        .elem("Arn", &arn);
+    Ok(x.into_string())
 }
 
 fn assume_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
     let role_arn = params.required("RoleArn")?;
     let session = params.required("RoleSessionName")?;
-    if !(2..=64).contains(&session.len())
-        || !session
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c))
+    // AWS names the first constraint broken: the length, then the pattern.
+    let broken = if session.len() < 2 {
+        Some("Member must have length greater than or equal to 2")
+    } else if session.len() > 64 {
+        Some("Member must have length less than or equal to 64")
+    } else if !session
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "=,.@-_".contains(c))
     {
+        Some("Member must satisfy regular expression pattern: [\\w+=,.@-]*")
+    } else {
+        None
+    };
+    if let Some(constraint) = broken {
         return Err(AwsError::new(
             "ValidationError",
             format!(
-                "1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+                "1 validation error detected: Value '{session}' at 'roleSessionName' failed to satisfy constraint: {constraint}"
             ),
         ));
     }
@@ -65,10 +100,15 @@ fn assume_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
         .and_then(|d| d.parse().ok())
         .unwrap_or(3600);
     if !(900..=43_200).contains(&duration) {
+        let constraint = if duration < 900 {
+            "Member must have value greater than or equal to 900"
+        } else {
+            "Member must have value less than or equal to 43200"
+        };
         return Err(AwsError::new(
             "ValidationError",
             format!(
-                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
+                "1 validation error detected: Value '{duration}' at 'durationSeconds' failed to satisfy constraint: {constraint}"
             ),
         ));
     }
@@ -76,6 +116,12 @@ fn assume_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
     let access_key_id = auth::temporary_key_for(account, &nonce[..4]);
     let expiration = iso8601(ctx.now_ms + duration * 1000);
     let role_id = format!("AROA{}", &nonce[..17].to_uppercase());
+    let session_doc = Session {
+        assumed_role_id: format!("{role_id}:{session}"),
+        arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+    };
+    ctx.store
+        .write(|t| t.put(&session_key(account, &access_key_id), &session_doc))?;
     let mut x = Xml::new();
     x.wrap("Credentials", |c| {
         c.elem("AccessKeyId", &access_key_id)
@@ -84,10 +130,8 @@ fn assume_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
             .elem("Expiration", &expiration);
     })
     .wrap("AssumedRoleUser", |u| {
-        u.elem("AssumedRoleId", format!("{role_id}:{session}")).elem(
-            "Arn",
-            format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
-        );
+        u.elem("AssumedRoleId", &session_doc.assumed_role_id)
+            .elem("Arn", &session_doc.arn);
     });
     Ok(x.into_string())
 }
