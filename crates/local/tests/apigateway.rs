@@ -627,8 +627,9 @@ async fn methods_hold_responses_and_integrations() {
     assert_eq!(put.passthrough_behavior(), Some("WHEN_NO_MATCH"), "the default");
     assert_eq!(put.cache_namespace(), Some(res.as_str()));
 
-    let err = c
-        .put_integration_response()
+    // AWS takes an integration response before its method response (issue [fidelity]),
+    // but not a header mapping onto a method response that does not declare it.
+    c.put_integration_response()
         .rest_api_id(&api)
         .resource_id(&res)
         .http_method("POST")
@@ -636,12 +637,19 @@ async fn methods_hold_responses_and_integrations() {
         .selection_pattern("4\\d{2}")
         .send()
         .await
+        .unwrap();
+    let err = c
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("POST")
+        .status_code("400")
+        .response_parameters("method.response.header.X-Error", "'bad'")
+        .send()
+        .await
         .unwrap_err()
         .into_service_error();
-    assert!(
-        err.is_not_found_exception(),
-        "the method response must exist first"
-    );
+    assert!(err.is_bad_request_exception(), "{err:?}");
     c.put_method_response()
         .rest_api_id(&api)
         .resource_id(&res)
@@ -1450,4 +1458,37 @@ async fn resources_move_and_apis_clone() {
         err.into_service_error().is_bad_request_exception(),
         "CreateRestApi has no NotFound"
     );
+}
+
+/// AWS takes an integration response before the method response of its status code (the
+/// order Terraform may send them in); only a header mapping needs the method response to
+/// declare the header.
+#[tokio::test]
+async fn an_integration_response_may_come_before_its_method_response() {
+    let (local, c) = client().await;
+    let (api, res) = deployable_api(&c).await;
+    let ir = c
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("GET")
+        .status_code("500")
+        .selection_pattern("5\\d{2}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ir.status_code(), Some("500"));
+    let err = c
+        .put_integration_response()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("GET")
+        .status_code("502")
+        .response_parameters("method.response.header.X-Error", "'bad'")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_bad_request_exception(), "{err:?}");
+    local.shutdown().await;
 }
