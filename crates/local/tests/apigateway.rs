@@ -1492,3 +1492,26 @@ async fn an_integration_response_may_come_before_its_method_response() {
     assert!(err.is_bad_request_exception(), "{err:?}");
     local.shutdown().await;
 }
+
+/// GetUsagePlanKeys of a plan that does not exist answers 200 with no items, as AWS does
+/// (GetUsagePlan of it is still a 404).
+#[tokio::test]
+async fn the_keys_of_an_unknown_usage_plan_are_an_empty_list() {
+    let (local, c) = client().await;
+    let keys = c
+        .get_usage_plan_keys()
+        .usage_plan_id("nosuchplan")
+        .send()
+        .await
+        .unwrap();
+    assert!(keys.items().is_empty());
+    let err = c
+        .get_usage_plan()
+        .usage_plan_id("nosuchplan")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_not_found_exception(), "{err:?}");
+    local.shutdown().await;
+}
