@@ -1515,3 +1515,40 @@ async fn the_keys_of_an_unknown_usage_plan_are_an_empty_list() {
     assert!(err.is_not_found_exception(), "{err:?}");
     local.shutdown().await;
 }
+
+/// A MOCK integration reports no `connectionType` unless one was given, as AWS's does; the
+/// others report `INTERNET` by default.
+#[tokio::test]
+async fn a_mock_integration_reports_no_connection_type() {
+    let (local, c) = client().await;
+    let (api, res) = deployable_api(&c).await;
+    c.put_method()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("OPTIONS")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap();
+    let mock = c
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("OPTIONS")
+        .r#type(IntegrationType::Mock)
+        .request_templates("application/json", "{\"statusCode\": 200}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mock.connection_type(), None);
+    let aws = c
+        .get_integration()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(aws.connection_type().map(|t| t.as_str()), Some("INTERNET"));
+    local.shutdown().await;
+}

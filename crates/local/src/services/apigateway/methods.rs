@@ -362,11 +362,13 @@ const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 50..=29_000;
 fn put_integration(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> AwsResult<RestResponse> {
     let kind = opt_str(body, "type")?
         .ok_or_else(|| bad_request("Enumeration value for IntegrationType must be non-empty"))?;
+    // AWS reports no connection type for a MOCK integration unless one was given.
+    let default_connection = if kind == "MOCK" { "" } else { "INTERNET" };
     let mut new = Integration {
         kind,
         http_method: opt_str(body, "httpMethod")?,
         uri: opt_str(body, "uri")?,
-        connection_type: opt_str(body, "connectionType")?.unwrap_or_else(|| "INTERNET".into()),
+        connection_type: opt_str(body, "connectionType")?.unwrap_or_else(|| default_connection.into()),
         connection_id: opt_str(body, "connectionId")?,
         credentials: opt_str(body, "credentials")?,
         request_parameters: str_map(body, "requestParameters")?,
@@ -441,6 +443,7 @@ fn check_integration(i: &Integration) -> AwsResult<()> {
     }
     match i.connection_type.as_str() {
         "INTERNET" => {}
+        "" if i.kind == "MOCK" => {}
         "VPC_LINK" if i.connection_id.as_deref().is_some_and(|c| !c.is_empty()) => {}
         "VPC_LINK" => return Err(bad_request("ConnectionId required for connectionType VPC_LINK")),
         other => {

@@ -104,6 +104,9 @@ pub(super) struct Integration {
     pub http_method: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
+    /// `INTERNET` or `VPC_LINK`; empty (and not shown) for a MOCK integration not given one,
+    /// as AWS reports none there.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub connection_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection_id: Option<String>,
