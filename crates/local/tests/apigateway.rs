@@ -1552,3 +1552,49 @@ async fn a_mock_integration_reports_no_connection_type() {
     assert_eq!(aws.connection_type().map(|t| t.as_str()), Some("INTERNET"));
     local.shutdown().await;
 }
+
+/// UpdateStage takes method-setting paths with the resource path written plainly
+/// (`/streams/GET/throttling/burstLimit`), as Terraform sends them, besides `~1streams`.
+#[tokio::test]
+async fn stage_method_settings_take_plain_resource_paths_as_terraform_sends_them() {
+    let (local, c) = client().await;
+    let (api, _) = deployable_api(&c).await;
+    c.create_deployment()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let updated = c
+        .update_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .patch_operations(patch(
+            Op::Replace,
+            "/streams/GET/throttling/burstLimit",
+            Some("40"),
+        ))
+        .patch_operations(patch(Op::Replace, "/streams/GET/metrics/enabled", Some("true")))
+        .send()
+        .await
+        .unwrap();
+    let setting = &updated.method_settings().unwrap()["streams/GET"];
+    assert_eq!(setting.throttling_burst_limit(), 40);
+    assert!(setting.metrics_enabled());
+    // A path that names no method is still refused.
+    let err = c
+        .update_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .patch_operations(patch(
+            Op::Replace,
+            "/streams/FETCH/throttling/burstLimit",
+            Some("1"),
+        ))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_bad_request_exception(), "{err:?}");
+    local.shutdown().await;
+}

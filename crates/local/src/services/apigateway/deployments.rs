@@ -579,10 +579,10 @@ fn patch_stage(stage: &mut Stage, op: &PatchOp) -> AwsResult<()> {
                 settings.destination_arn = op.opt_value();
             }
         }
-        ("remove", [resource_path, _]) if is_method_path(resource_path) => {
+        ("remove", [resource_path, method]) if is_method_path(resource_path, method) => {
             stage.method_settings.remove(&method_setting_key(op));
         }
-        ("replace", [resource_path, _, group, setting]) if is_method_path(resource_path) => {
+        ("replace", [resource_path, method, group, setting]) if is_method_path(resource_path, method) => {
             let entry = stage.method_settings.entry(method_setting_key(op)).or_default();
             patch_method_setting(entry, group, setting, op)?;
         }
@@ -591,9 +591,14 @@ fn patch_stage(stage: &mut Stage, op: &PatchOp) -> AwsResult<()> {
     Ok(())
 }
 
-/// Whether a patch path's first token names resources (`*` or an escaped `~1path`).
-fn is_method_path(resource_path: &str) -> bool {
-    resource_path == "*" || resource_path.starts_with('/')
+/// Whether a patch path's first two tokens name a method: `*`, an escaped `~1path`, or a
+/// path segment written plainly (`res/GET`, as Terraform sends it), then an HTTP method or
+/// `*`.
+fn is_method_path(resource_path: &str, method: &str) -> bool {
+    const METHODS: [&str; 9] = [
+        "*", "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+    ];
+    !resource_path.is_empty() && METHODS.contains(&method)
 }
 
 /// `{resourcePath}/{httpMethod}` as written in the patch path (`*/*`, `~1streams/GET`).
