@@ -1598,3 +1598,60 @@ async fn stage_method_settings_take_plain_resource_paths_as_terraform_sends_them
     assert!(err.is_bad_request_exception(), "{err:?}");
     local.shutdown().await;
 }
+
+/// PutMethod looks for the resource first (a missing one is a 404 whatever the method), and
+/// refuses a request validator or a model the API does not have, as AWS does.
+#[tokio::test]
+async fn put_method_checks_the_resource_first_and_refuses_unknown_validators_and_models() {
+    let (local, c) = client().await;
+    let (api, res) = deployable_api(&c).await;
+    let err = c
+        .put_method()
+        .rest_api_id(&api)
+        .resource_id("nosuchresource")
+        .http_method("FETCH")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_not_found_exception(), "{err:?}");
+    let refused = |validator: Option<&'static str>, model: &'static str| {
+        let (c, api, res) = (c.clone(), api.clone(), res.clone());
+        async move {
+            let e = c
+                .put_method()
+                .rest_api_id(&api)
+                .resource_id(&res)
+                .http_method("POST")
+                .authorization_type("NONE")
+                .set_request_validator_id(validator.map(str::to_owned))
+                .request_models("application/json", model)
+                .send()
+                .await
+                .unwrap_err()
+                .into_service_error();
+            assert!(e.is_bad_request_exception(), "{e:?}");
+            code_and_message(&e).1
+        }
+    };
+    assert_eq!(
+        refused(Some("v1"), "Empty").await,
+        "Invalid Request Validator identifier specified"
+    );
+    assert_eq!(
+        refused(None, "PutRecordsInput").await,
+        "Invalid model identifier specified: PutRecordsInput"
+    );
+    // The built-in models are there.
+    c.put_method()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("POST")
+        .authorization_type("NONE")
+        .request_models("application/json", "Empty")
+        .send()
+        .await
+        .unwrap();
+    local.shutdown().await;
+}

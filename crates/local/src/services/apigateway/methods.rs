@@ -201,6 +201,8 @@ fn check_authorization(kind: &str, authorizer_id: Option<&str>) -> AwsResult<()>
 
 /// `PUT .../methods/{httpMethod}`.
 fn put_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> AwsResult<RestResponse> {
+    // AWS looks for the resource before it reads the method.
+    read(ctx, at.api, |api| resource(api, at.resource).map(|_| ()))?;
     check_http_method(at.http_method)?;
     let authorization_type = opt_str(body, "authorizationType")?
         .ok_or_else(|| bad_request("Invalid authorization type specified: null"))?;
@@ -210,15 +212,28 @@ fn put_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> A
     for name in request_parameters.keys() {
         check_method_request_parameter(name)?;
     }
+    // No request validators exist here, and every API has only the built-in models.
+    if opt_str(body, "requestValidatorId")?.is_some() {
+        return Err(bad_request("Invalid Request Validator identifier specified"));
+    }
+    let request_models = str_map(body, "requestModels")?;
+    if let Some(model) = request_models
+        .values()
+        .find(|m| !BUILT_IN_MODELS.contains(&m.as_str()))
+    {
+        return Err(bad_request(format!(
+            "Invalid model identifier specified: {model}"
+        )));
+    }
     let new = Method {
         http_method: at.http_method.to_owned(),
         authorization_type,
         authorizer_id,
         api_key_required: opt_bool(body, "apiKeyRequired")?.unwrap_or(false),
-        request_validator_id: opt_str(body, "requestValidatorId")?,
+        request_validator_id: None,
         operation_name: opt_str(body, "operationName")?,
         request_parameters,
-        request_models: str_map(body, "requestModels")?,
+        request_models,
         authorization_scopes: str_list(body, "authorizationScopes")?,
         method_responses: BTreeMap::new(),
         method_integration: None,
@@ -232,6 +247,9 @@ fn put_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> A
         Ok(respond(201, &new))
     })
 }
+
+/// The models every REST API has from its creation.
+const BUILT_IN_MODELS: [&str; 2] = ["Empty", "Error"];
 
 const METHOD_PATHS: &str = "/authorizationType, /authorizerId, /apiKeyRequired, /operationName, \
      /requestValidatorId, /requestParameters/<name>, /requestModels/<contentType>";
