@@ -9,11 +9,33 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::time::Duration;
 
+/// The resource lines drawn on the terminal now, if any. A line said meanwhile (a retry)
+/// goes above them through [`say_above_bars`] instead of through them; the terminal is one
+/// per process, hence one place.
+static DRAWN: std::sync::Mutex<Option<MultiProgress>> = std::sync::Mutex::new(None);
+
+/// Prints `line` on stderr, above the resource lines while they are drawn.
+fn say_above_bars(line: &str) {
+    let drawn = DRAWN.lock().ok().and_then(|d| d.clone());
+    match drawn {
+        Some(multi) if multi.println(line).is_ok() => {}
+        _ => eprintln!("{line}"),
+    }
+}
+
 /// Progress lines for every resource of a stack.
 pub struct Lines {
     bars: BTreeMap<String, ProgressBar>,
     plain: bool,
     quiet: bool,
+}
+
+impl Drop for Lines {
+    fn drop(&mut self) {
+        if let Ok(mut drawn) = DRAWN.lock() {
+            *drawn = None;
+        }
+    }
 }
 
 impl Lines {
@@ -37,6 +59,12 @@ impl Lines {
             bar.set_message("waiting");
             bar.enable_steady_tick(Duration::from_millis(120));
             bars.insert(logical.to_owned(), bar);
+        }
+        if !plain
+            && !quiet
+            && let Ok(mut drawn) = DRAWN.lock()
+        {
+            *drawn = Some(multi);
         }
         Lines { bars, plain, quiet }
     }
@@ -209,12 +237,12 @@ impl personalize_stack_aws::call::RetryReport for RetryLines {
             Limit::Attempts(n) => format!("{}/{n}", r.attempt),
             Limit::Until(window) => format!("attempt {}, for up to {}s", r.attempt, window.as_secs()),
         };
-        eprintln!(
+        say_above_bars(&format!(
             "retrying {} ({of}) in {:.1}s after {}",
             r.operation,
             r.wait.as_secs_f64(),
             first_line(&r.why)
-        );
+        ));
     }
 }
 
