@@ -13,6 +13,28 @@ use std::future::Future;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+/// What a call's result means when AWS says the thing does not exist.
+pub(crate) trait Absent<T> {
+    /// The answer, or `None` when the thing does not exist.
+    fn found(self) -> Result<Option<T>, ProviderError>;
+    /// `Ok` when the call succeeded or the thing was gone already (deletes).
+    fn or_gone(self) -> Result<(), ProviderError>;
+}
+
+impl<T> Absent<T> for Result<T, ProviderError> {
+    fn found(self) -> Result<Option<T>, ProviderError> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn or_gone(self) -> Result<(), ProviderError> {
+        self.found().map(|_| ())
+    }
+}
+
 /// How calls are retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {

@@ -18,6 +18,7 @@
 //! `campaign/<name>`).
 
 use super::{Cx, ResourceKind};
+use crate::call::Absent as _;
 use super::common::{changed, put_tag_fields};
 use super::personalize::{
     adopt_or_remove, create_or_adopt, returned_arn,
@@ -57,16 +58,13 @@ impl ResourceKind for Campaign {
             return Ok(None);
         };
         let p = &aws.clients.personalize;
-        let described = match aws
+        let described = aws
             .call("DescribeCampaign", || {
                 p.describe_campaign().campaign_arn(&arn).send()
             })
             .await
-        {
-            Ok(out) => out.campaign,
-            Err(e) if e.is(ErrorKind::NotFound) => None,
-            Err(e) => return Err(e),
-        };
+            .found()?
+            .and_then(|out| out.campaign);
         let Some(campaign) = described else {
             return Ok(None);
         };

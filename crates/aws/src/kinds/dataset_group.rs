@@ -22,6 +22,7 @@
 //! cannot be deleted (they go with the dataset), so destroy has nothing more to do.
 
 use super::{Cx, ResourceKind};
+use crate::call::Absent as _;
 use super::common::{canonical_json, changed, put_tag_fields, tag_changes};
 use super::personalize::{
     ACTIVE, STATUS_REASON, Thing, delete_and_wait, is_deleting, is_unusable,
@@ -169,16 +170,13 @@ impl ResourceKind for DatasetGroup {
                 Some(arn) => (arn, interactions_schema),
             },
         };
-        let described = match aws
+        let described = aws
             .call("DescribeDatasetGroup", || {
                 p.describe_dataset_group().dataset_group_arn(&arn).send()
             })
             .await
-        {
-            Ok(out) => out.dataset_group,
-            Err(e) if e.is(ErrorKind::NotFound) => None,
-            Err(e) => return Err(e),
-        };
+            .found()?
+            .and_then(|out| out.dataset_group);
         let Some(group) = described else {
             return Ok(None);
         };

@@ -10,6 +10,7 @@
 //! of ours, it is found by name.
 
 use super::{Cx, ResourceKind};
+use crate::call::Absent as _;
 use super::common::put_tag_fields;
 use super::personalize::{
     STATUS_REASON, Thing, delete_and_wait, personalize_tags, put_status_field, resource_tags, retag,
@@ -48,16 +49,13 @@ impl ResourceKind for EventTracker {
             return Ok(None);
         };
         let p = &aws.clients.personalize;
-        let described = match aws
+        let described = aws
             .call("DescribeEventTracker", || {
                 p.describe_event_tracker().event_tracker_arn(&arn).send()
             })
             .await
-        {
-            Ok(out) => out.event_tracker,
-            Err(e) if e.is(ErrorKind::NotFound) => None,
-            Err(e) => return Err(e),
-        };
+            .found()?
+            .and_then(|out| out.event_tracker);
         let Some(tracker) = described else {
             return Ok(None);
         };

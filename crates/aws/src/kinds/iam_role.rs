@@ -8,6 +8,7 @@
 //! `managed_policy.<arn>` (`attached`) and `tags.<key>`.
 
 use super::{Cx, ResourceKind};
+use crate::call::Absent as _;
 use super::common::{canonical_json, changed, put_tag_fields, tag_changes};
 use crate::Aws;
 use aws_sdk_iam::types::Tag;
@@ -430,14 +431,11 @@ impl ResourceKind for IamRole {
 /// The role `name` as GetRole returns it, or `None`.
 async fn get_role(aws: &Aws, name: &str) -> Result<Option<aws_sdk_iam::types::Role>, ProviderError> {
     let iam = &aws.clients.iam;
-    match aws
+    let found = aws
         .call("GetRole", || iam.get_role().role_name(name).send())
         .await
-    {
-        Ok(out) => Ok(out.role),
-        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .found()?;
+    Ok(found.and_then(|out| out.role))
 }
 
 /// Every inline policy of role `name`: policy name → document.
@@ -523,9 +521,5 @@ async fn detach(aws: &Aws, role: &str, arn: &str) -> Result<(), ProviderError> {
             iam.detach_role_policy().role_name(role).policy_arn(arn).send()
         })
         .await;
-    match detached {
-        Ok(_) => Ok(()),
-        Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
-        Err(e) => Err(e),
-    }
+    detached.or_gone()
 }

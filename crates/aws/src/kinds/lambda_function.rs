@@ -17,6 +17,7 @@
 //! second one) is adopted and updated, never duplicated.
 
 use super::{Cx, ResourceKind};
+use crate::call::Absent as _;
 use crate::{Aws, package};
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use aws_sdk_lambda::primitives::{Blob, DateTime};
@@ -435,16 +436,11 @@ impl ResourceKind for LambdaFunction {
         // Lambda creates the log group on first invocation and never deletes it.
         let logs = &aws.clients.logs;
         let group = self.log_group_name();
-        match aws
-            .call("DeleteLogGroup", || {
-                logs.delete_log_group().log_group_name(&group).send()
-            })
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is(ErrorKind::NotFound) => Ok(()),
-            Err(e) => Err(e),
-        }
+        aws.call("DeleteLogGroup", || {
+            logs.delete_log_group().log_group_name(&group).send()
+        })
+        .await
+        .or_gone()
     }
 }
 

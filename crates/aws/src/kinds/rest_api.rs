@@ -33,6 +33,7 @@
 //! → usage plan (needs the stage) → API key → the key in the plan → stray stages deleted.
 
 use super::{Cx, ResourceKind};
+use crate::call::Absent as _;
 use crate::Aws;
 use aws_sdk_apigateway::types::{
     ApiKey, ApiStage, EndpointConfiguration, EndpointType as SdkEndpointType, IntegrationType,
@@ -131,11 +132,7 @@ fn is_not_found(e: &ProviderError) -> bool {
 
 /// `Ok` when the call succeeded or the thing was already gone.
 fn gone_ok<T>(r: Result<T, ProviderError>) -> Result<(), ProviderError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
-        Err(e) => Err(e),
-    }
+    r.or_gone()
 }
 
 fn patch(op: Op, path: impl Into<String>, value: Option<String>) -> PatchOperation {

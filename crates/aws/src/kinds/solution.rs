@@ -18,6 +18,7 @@
 //! its versions go with it.
 
 use super::{Cx, ResourceKind};
+use crate::call::Absent as _;
 use super::common::{changed, put_tag_fields};
 use super::personalize::{
     adopt_or_remove, create_or_adopt, returned_arn,
@@ -76,16 +77,13 @@ impl ResourceKind for Solution {
             return Ok(None);
         };
         let p = &aws.clients.personalize;
-        let described = match aws
+        let described = aws
             .call("DescribeSolution", || {
                 p.describe_solution().solution_arn(&arn).send()
             })
             .await
-        {
-            Ok(out) => out.solution,
-            Err(e) if e.is(ErrorKind::NotFound) => None,
-            Err(e) => return Err(e),
-        };
+            .found()?
+            .and_then(|out| out.solution);
         let Some(solution) = described else {
             return Ok(None);
         };
