@@ -5,7 +5,7 @@
 use crate::auth::{self, Caller};
 use crate::config::Config;
 use crate::protocol::rest::{ErrorStyle, RestRequest};
-use crate::protocol::{json, query, rest};
+use crate::protocol::{cbor, json, query, rest};
 use crate::services::lambda::executor::Executor;
 use crate::services::{self, Ctx};
 use crate::store::Store;
@@ -186,6 +186,15 @@ fn dispatch(rt: &Runtime, call: Call) -> Response<Body> {
                     &request_id,
                 );
             };
+            // Kinesis also takes CBOR (the Java SDK's default) and answers in kind.
+            if service == Service::Kinesis && cbor::is_cbor(&parts.headers) {
+                let result =
+                    cbor::parse_body(&body).and_then(|input| services::kinesis::handle(&ctx, &op, &input));
+                return match result {
+                    Ok(v) => cbor::ok(&v, services::kinesis::CBOR_SHAPES, &request_id),
+                    Err(e) => cbor::error(&e, &request_id),
+                };
+            }
             let result = json::parse_body(&body).and_then(|input| match service {
                 Service::Kinesis => services::kinesis::handle(&ctx, &op, &input),
                 Service::Personalize => services::personalize::handle(&ctx, &op, &input),

@@ -1,7 +1,8 @@
 //! The three AWS protocols the services speak: awsJson 1.1 (Kinesis, Personalize, Logs),
-//! restJson1 (Lambda, API Gateway) and awsQuery (IAM, STS). Each renders successes and
-//! [`AwsError`](crate::AwsError)s in its exact wire shape.
+//! restJson1 (Lambda, API Gateway) and awsQuery (IAM, STS), plus awsJson's CBOR form for
+//! Kinesis. Each renders successes and [`AwsError`](crate::AwsError)s in its exact wire shape.
 
+pub mod cbor;
 pub mod json;
 pub(crate) mod members;
 pub mod query;

@@ -254,7 +254,14 @@ pub(super) fn get_records(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     let _ = super::stream_name_of(ctx, input, &mut v)?;
     v.finish()?;
     let invalid = || AwsError::new("InvalidArgumentException", "Invalid ShardIterator.");
-    let iterator = ShardIterator::decode(raw.unwrap_or_default()).ok_or_else(invalid)?;
+    // AWS takes an iterator wrapped in double quotes (as a shell or a JSON-encoding client
+    // may pass it) as the iterator itself.
+    let raw = raw.unwrap_or_default();
+    let unquoted = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    let iterator = ShardIterator::decode(unquoted).ok_or_else(invalid)?;
     if iterator.account != ctx.account() || iterator.region != ctx.region() {
         return Err(invalid());
     }

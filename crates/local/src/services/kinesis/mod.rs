@@ -49,6 +49,13 @@ use crate::{AwsError, AwsResult};
 use input::Violations;
 use model::Stream;
 
+/// The members of Kinesis's answers that CBOR types apart from text and numbers: record data,
+/// and the timestamps of records and streams.
+pub const CBOR_SHAPES: crate::protocol::cbor::Shapes = crate::protocol::cbor::Shapes {
+    blobs: &["Data"],
+    timestamps: &["ApproximateArrivalTimestamp", "StreamCreationTimestamp"],
+};
+
 /// Handles one Kinesis operation.
 ///
 /// # Errors
