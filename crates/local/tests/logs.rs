@@ -288,7 +288,9 @@ async fn log_streams_are_created_described_ordered_and_deleted() {
     assert_eq!(latest.last_event_timestamp(), Some(now));
     assert_eq!(latest.first_event_timestamp(), Some(now));
     assert!(latest.last_ingestion_time().is_some());
-    assert!(latest.upload_sequence_token().is_some());
+    // AWS stopped sending it with the end of sequence tokens (recorded in LocalStack's
+    // test_logs_streams snapshots).
+    assert!(latest.upload_sequence_token().is_none());
     assert_eq!(
         latest.arn(),
         Some(format!("arn:aws:logs:us-east-1:000000000000:log-group:{GROUP}:log-stream:{STREAM}").as_str())

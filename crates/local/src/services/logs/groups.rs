@@ -1,8 +1,8 @@
 //! Log groups, log streams and their tags.
 
 use super::input::{
-    constraint, group_of_arn, invalid, limit, null_member, opt_bool, opt_i64, opt_str, page, parse_tags,
-    req_str, serialization, target_group, validate_group_name, validate_stream_name,
+    constraint, encode_token, group_of_arn, invalid, limit, null_member, opt_bool, opt_i64, opt_str, page,
+    parse_tags, req_str, serialization, target_group, validate_group_name, validate_stream_name,
 };
 use super::{
     Ctx, Group, Stream, delete_stream_data, group_arn, group_key, group_not_found, load_group, load_stream,
@@ -86,8 +86,24 @@ pub(super) fn describe_log_groups(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Val
                 .is_none_or(|p| name.to_lowercase().contains(p))
         })
         .collect();
-    let (page, next) = page(matching, false, opt_str(input, "nextToken")?, limit)?;
-    let log_groups: Vec<Value> = page.iter().map(|g| group_json(ctx, g)).collect();
+    // A search by pattern is answered differently on AWS (recorded: LocalStack
+    // test_describe_log_groups_with_pattern): without `storedBytes` and
+    // `deletionProtectionEnabled`, and with a `nextToken` after a page that had matches even
+    // when nothing follows (that token then reads an empty page without one).
+    let last_key = matching.last().map(|(k, _)| k.clone());
+    let (page, mut next) = page(matching, false, opt_str(input, "nextToken")?, limit)?;
+    let mut log_groups: Vec<Value> = page.iter().map(|g| group_json(ctx, g)).collect();
+    if pattern.is_some() {
+        for group in &mut log_groups {
+            if let Some(fields) = group.as_object_mut() {
+                fields.remove("storedBytes");
+                fields.remove("deletionProtectionEnabled");
+            }
+        }
+        if next.is_none() && !log_groups.is_empty() {
+            next = last_key.map(|k| encode_token(&k));
+        }
+    }
     let mut out = json!({ "logGroups": log_groups });
     if let Some(next) = next {
         out["nextToken"] = json!(next);
@@ -276,7 +292,6 @@ fn stream_json(ctx: &Ctx<'_>, stream: &Stream) -> Value {
         "creationTime": stream.created_ms,
         "arn": ctx.arn("logs", &format!("log-group:{}:log-stream:{}", stream.group, stream.name)),
         "storedBytes": stream.stored_bytes,
-        "uploadSequenceToken": stream.sequence_token(),
     });
     if let Some(first) = stream.first_event_ms {
         out["firstEventTimestamp"] = json!(first);

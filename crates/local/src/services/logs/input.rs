@@ -76,11 +76,18 @@ pub(super) fn limit(input: &Value, max: i64, default: usize) -> AwsResult<usize>
 }
 
 pub(super) fn validate_group_name(name: &str, member: &str) -> AwsResult<()> {
-    if name.is_empty() || name.len() > 512 {
+    if name.len() > 512 {
+        // AWS's own words for this one (recorded: LocalStack
+        // test_create_log_group_invalid_name_length), not the generic constraint message.
+        return Err(invalid(
+            "Invalid LogGroup or LogStream, both must have length less than or equal to 512.",
+        ));
+    }
+    if name.is_empty() {
         return Err(constraint(
             name,
             member,
-            "Member must have length less than or equal to 512",
+            "Member must have length greater than or equal to 1",
         ));
     }
     if !name
@@ -97,11 +104,16 @@ pub(super) fn validate_group_name(name: &str, member: &str) -> AwsResult<()> {
 }
 
 pub(super) fn validate_stream_name(name: &str) -> AwsResult<()> {
-    if name.is_empty() || name.len() > 512 {
+    if name.len() > 512 {
+        return Err(invalid(
+            "Invalid LogGroup or LogStream, both must have length less than or equal to 512.",
+        ));
+    }
+    if name.is_empty() {
         return Err(constraint(
             name,
             "logStreamName",
-            "Member must have length less than or equal to 512",
+            "Member must have length greater than or equal to 1",
         ));
     }
     if name.contains([':', '*']) {
@@ -120,7 +132,8 @@ pub(super) fn target_group(ctx: &Ctx<'_>, input: &Value) -> AwsResult<String> {
     let name = opt_str(input, "logGroupName")?;
     let identifier = opt_str(input, "logGroupIdentifier")?;
     match (name, identifier) {
-        (Some(_), Some(_)) => Err(invalid(
+        (Some(_), Some(_)) => Err(AwsError::new(
+            "ValidationException",
             "LogGroup name and LogGroup ARN are mutually exclusive parameters.",
         )),
         (Some(n), None) => {
@@ -194,7 +207,7 @@ fn validate_tag(key: &str, value: &str) -> AwsResult<()> {
 // ---------------------------------------------------------------------------------------
 
 /// Opaque tokens carry the sort key of the last item returned.
-fn encode_token(key: &str) -> String {
+pub(super) fn encode_token(key: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
 }
 
