@@ -573,6 +573,17 @@ async fn managed_policies_attach_detach_and_block_deletion() {
         .await
         .unwrap_err()
         .into_service_error();
+    // Text that is no ARN fails parsing (AWS's words, two spaces and all).
+    assert_eq!(err.meta().code(), Some("ValidationError"));
+    assert_eq!(err.meta().message(), Some("Invalid ARN:  Could not be parsed!"));
+    let err = iam
+        .attach_role_policy()
+        .role_name("managed")
+        .policy_arn("arn:aws:iam::000000000000:user/not-a-policy")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(err.is_invalid_input_exception());
     let err = iam
         .attach_role_policy()

@@ -112,10 +112,17 @@ fn assume_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
             ),
         ));
     }
+    check_session_tags(params)?;
     let nonce = uuid::Uuid::new_v4().simple().to_string();
     let access_key_id = auth::temporary_key_for(account, &nonce[..4]);
     let expiration = iso8601(ctx.now_ms + duration * 1000);
-    let role_id = format!("AROA{}", &nonce[..17].to_uppercase());
+    // The assumed role id is the role's own `RoleId` when the role is here (as on AWS); a
+    // role this runtime never saw (another account's, say) gets a stable made-up one.
+    let stored_id = ctx
+        .store
+        .read(|t| t.get::<serde_json::Value>(&crate::services::iam::role_key(account, role)))?
+        .and_then(|doc| doc.get("RoleId").and_then(|v| v.as_str()).map(str::to_owned));
+    let role_id = stored_id.unwrap_or_else(|| format!("AROA{}", &nonce[..17].to_uppercase()));
     let session_doc = Session {
         assumed_role_id: format!("{role_id}:{session}"),
         arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
@@ -134,6 +141,30 @@ fn assume_role(ctx: &Ctx<'_>, params: &Params) -> AwsResult<String> {
             .elem("Arn", &session_doc.arn);
     });
     Ok(x.into_string())
+}
+
+/// Session tags: keys are case-insensitive, so two that differ only in case are duplicates, and
+/// every transitive key must be one of them (in any case). AWS's words, recorded by
+/// LocalStack's test_assume_role_tag_validation.
+fn check_session_tags(params: &Params) -> AwsResult<()> {
+    let keys: Vec<String> = params
+        .struct_list("Tags")
+        .iter()
+        .filter_map(|tag| tag.get("Key").map(|k| k.to_lowercase()))
+        .collect();
+    let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+    let refuse = |message: &str| Err(AwsError::new("InvalidParameterValue", message));
+    if unique.len() != keys.len() {
+        return refuse("Duplicate tag keys found. Please note that Tag keys are case insensitive.");
+    }
+    if params
+        .list("TransitiveTagKeys")
+        .iter()
+        .any(|k| !unique.contains(&k.to_lowercase()))
+    {
+        return refuse("The specified transitive tag key must be included in the requested tags.");
+    }
+    Ok(())
 }
 
 fn invalid_arn(arn: &str) -> AwsError {

@@ -147,6 +147,15 @@ fn validate_policy_arn(arn: &str) -> AwsResult<PolicyArn<'_>> {
             "Member must have length greater than or equal to 20",
         ));
     }
+    // Text that is no ARN at all (a policy's name, say) fails parsing before any check of what
+    // the ARN names; AWS's message has the two spaces (recorded: LocalStack
+    // test_role_attach_policy).
+    if !arn.starts_with("arn:") {
+        return Err(AwsError::new(
+            "ValidationError",
+            "Invalid ARN:  Could not be parsed!",
+        ));
+    }
     parse_policy_arn(arn).ok_or_else(|| AwsError::new("InvalidInput", format!("ARN {arn} is not valid.")))
 }
 

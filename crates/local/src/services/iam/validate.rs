@@ -120,7 +120,7 @@ fn policy_statements(document: &str) -> AwsResult<Vec<serde_json::Map<String, se
         ));
     }
     let policy: serde_json::Value =
-        serde_json::from_str(document).map_err(|_| malformed("Syntax errors in policy."))?;
+        serde_json::from_str(document).map_err(|_| malformed("This policy contains invalid Json"))?;
     let Some(policy) = policy.as_object() else {
         return Err(malformed("Syntax errors in policy."));
     };
