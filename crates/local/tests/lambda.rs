@@ -1213,7 +1213,7 @@ async fn mappings_need_a_role_lambda_can_use_and_outlive_their_function() {
 /// Lambda's modelled errors carry `Type` and `Message` (capital M), as AWS's do; only the
 /// front end's request validation says `message`.
 #[tokio::test]
-async fn lambda_error_bodies_carry_type_and_capital_message() {
+async fn lambda_error_bodies_carry_type_and_message_spelled_as_the_model_spells_it() {
     use std::io::{Read as _, Write as _};
     let local = common::start().await;
     let addr = local.addr();
@@ -1230,6 +1230,8 @@ async fn lambda_error_bodies_carry_type_and_capital_message() {
     .unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
+    // ResourceNotFoundException's member is `Message`; InvalidParameterValueException's is
+    // `message` (the conformance cases check those against AWS's recordings).
     let start = body.find('{').unwrap();
     let end = body.rfind('}').unwrap();
     let body: serde_json::Value = serde_json::from_str(&body[start..=end]).unwrap();

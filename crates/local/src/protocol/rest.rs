@@ -66,24 +66,58 @@ pub fn ok(r: &RestResponse, request_id: &str) -> Response<Body> {
 /// How a service words its error bodies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorStyle {
-    /// Lambda: `{"Type": "User", "message": "..."}`.
+    /// Lambda: `{"Type": "User", "Message": "..."}` or `{"Type": "User", "message": "..."}`,
+    /// as the error's shape in Lambda's model spells it (see [`LAMBDA_LOWERCASE_MESSAGE`]).
     Lambda,
     /// API Gateway: `{"message": "..."}`.
     ApiGateway,
 }
 
+/// Lambda's modelled errors whose message member is `message`; the others say `Message`.
+/// SDKs copy the member into the error they return under the model's spelling, so the
+/// spelling is part of the answer (botocore `lambda/2015-03-31`, and the error bodies LocalStack
+/// recorded on AWS in test_lambda_api).
+pub const LAMBDA_LOWERCASE_MESSAGE: &[&str] = &[
+    "AliasLimitExceededException",
+    "CodeStorageExceededException",
+    "InvalidParameterValueException",
+    "InvalidRequestContentException",
+    "ModeNotSupportedException",
+    "PolicyLengthExceededException",
+    "PreconditionFailedException",
+    "ProvisionedConcurrencyConfigNotFoundException",
+    "RequestTooLargeException",
+    "ResourceConflictException",
+    "ResourceNotReadyException",
+    "SerializedRequestEntityTooLargeException",
+    "TooManyRequestsException",
+    "UnsupportedMediaTypeException",
+];
+
+/// Lambda errors that are not in its model (the front end's): a bare `message`.
+const LAMBDA_UNMODELLED: &[&str] = &[
+    "ValidationException",
+    "AccessDeniedException",
+    "RequestEntityTooLargeException",
+];
+
 /// Renders an error.
 pub fn error(err: &AwsError, style: ErrorStyle, request_id: &str) -> Response<Body> {
     let body = match style {
-        // Lambda's modelled errors say `Message`, with the `Type`; the front end's request
-        // validation says `message` alone, as the other REST services do.
-        ErrorStyle::Lambda if err.code == "ValidationException" => {
+        ErrorStyle::Lambda if LAMBDA_UNMODELLED.contains(&err.code.as_str()) => {
             serde_json::json!({ "message": err.message })
         }
-        ErrorStyle::Lambda => serde_json::json!({
-            "Type": if err.status >= 500 { "Service" } else { "User" },
-            "Message": err.message,
-        }),
+        ErrorStyle::Lambda => {
+            let member = if LAMBDA_LOWERCASE_MESSAGE.contains(&err.code.as_str()) {
+                "message"
+            } else {
+                "Message"
+            };
+            serde_json::json!({
+                "Type": if err.status >= 500 { "Service" } else { "User" },
+                member: err.message,
+            })
+        }
         ErrorStyle::ApiGateway => serde_json::json!({ "message": err.message }),
     };
     let mut response = respond(
