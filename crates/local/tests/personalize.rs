@@ -158,7 +158,7 @@ async fn schemas_are_created_described_listed_and_deleted() {
     assert!(err.is_resource_not_found_exception());
     assert_eq!(
         err.message(),
-        Some(format!("Resource Arn {ARN}:schema/ecommerce-schema does not exist.").as_str())
+        Some(format!("The given schema does not exist: {ARN}:schema/ecommerce-schema").as_str())
     );
     let err = p
         .delete_schema()

@@ -456,7 +456,7 @@ async fn sims_ranking_popularity_and_the_errors_aws_gives() {
         .unwrap_err();
     assert_eq!(
         err.into_service_error().meta().code(),
-        Some("ResourceNotFoundException")
+        Some("InvalidInputException")
     );
     let err = r
         .get_personalized_ranking()
@@ -606,7 +606,7 @@ async fn lifecycles_updates_and_a_restart_keep_what_the_model_learned() {
         .unwrap_err();
     assert_eq!(
         err.into_service_error().meta().code(),
-        Some("ResourceNotFoundException"),
+        Some("InvalidInputException"),
         "a campaign still being created does not serve"
     );
     let started = Instant::now();

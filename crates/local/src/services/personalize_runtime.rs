@@ -195,13 +195,17 @@ impl Models {
     /// The model campaign `campaign_arn` serves now, built if it is not in memory yet.
     fn serving(&self, ctx: &Ctx<'_>, campaign_arn: &str) -> AwsResult<Arc<Mutex<Served>>> {
         let version = ctx.store.read(|txn| {
-            let campaign = model::load(txn, ctx, Kind::Campaign, campaign_arn)
-                .map_err(|_| not_found(format!("Campaign {campaign_arn} does not exist.")))?;
-            let status = campaign.status(Kind::Campaign, ctx.now_ms);
-            if status != model::ACTIVE {
-                return Err(not_found(format!(
-                    "Campaign {campaign_arn} is not ACTIVE (its status is {status})."
-                )));
+            // A campaign missing and one not serving yet are the same answer on AWS (recorded in
+            // aws-samples notebooks' outputs): InvalidInputException, 400.
+            let not_serving = || {
+                AwsError::new(
+                    "InvalidInputException",
+                    format!("{campaign_arn} does not exist or is not active yet."),
+                )
+            };
+            let campaign = model::load(txn, ctx, Kind::Campaign, campaign_arn).map_err(|_| not_serving())?;
+            if campaign.status(Kind::Campaign, ctx.now_ms) != model::ACTIVE {
+                return Err(not_serving());
             }
             let serving = campaigns::serving(&campaign, ctx.now_ms);
             let version = model::load(txn, ctx, Kind::SolutionVersion, &serving.solution_version_arn)

@@ -29,6 +29,17 @@ pub(super) fn create(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
             "A roleArn is required when you specify a kmsKeyArn.",
         ));
     }
+    // Personalize may only be passed a role of the caller's own account (recorded in an
+    // aws-samples notebook's output; see the conformance cases).
+    if let Some(role_account) = role_arn.and_then(|r| r.split(':').nth(4))
+        && !role_account.is_empty()
+        && role_account != ctx.account()
+    {
+        return Err(AwsError::new(
+            "AccessDeniedException",
+            "Cross-account pass role is not allowed.",
+        ));
+    }
     let name = name.unwrap_or_default();
     let arn = ctx.arn("personalize", &format!("dataset-group/{name}"));
     ctx.store.write(|txn| {

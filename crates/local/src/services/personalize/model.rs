@@ -361,11 +361,20 @@ pub(crate) fn locate(ctx: &Ctx<'_>, arn: &str) -> Option<(Kind, String)> {
     Some((Kind::parse(kind, id)?, id.to_owned()))
 }
 
-/// `ResourceNotFoundException` for `arn`.
+/// `ResourceNotFoundException` for `arn`, naming its kind as AWS does: "The given dataset
+/// group does not exist: arn:…" (recorded in aws-samples notebooks' outputs; see the
+/// conformance cases).
 pub(crate) fn not_found(arn: &str) -> AwsError {
+    // arn:aws:personalize:region:account:dataset-group/name → "dataset group".
+    let kind = arn
+        .splitn(6, ':')
+        .nth(5)
+        .and_then(|resource| resource.split('/').next())
+        .filter(|kind| !kind.is_empty())
+        .map_or_else(|| "resource".to_owned(), |kind| kind.replace('-', " "));
     AwsError::new(
         "ResourceNotFoundException",
-        format!("Resource Arn {arn} does not exist."),
+        format!("The given {kind} does not exist: {arn}"),
     )
 }
 
