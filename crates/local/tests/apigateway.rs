@@ -1516,8 +1516,9 @@ async fn the_keys_of_an_unknown_usage_plan_are_an_empty_list() {
     local.shutdown().await;
 }
 
-/// A MOCK integration reports no `connectionType` unless one was given, as AWS's does; the
-/// others report `INTERNET` by default.
+/// A MOCK integration reports no `connectionType` unless one was given, and drops a URI given
+/// to it; AWS and AWS_PROXY integrations report no `connectionType` either; only HTTP ones
+/// default to `INTERNET` (recorded: LocalStack test_put_integration_validation).
 #[tokio::test]
 async fn a_mock_integration_reports_no_connection_type() {
     let (local, c) = client().await;
@@ -1536,11 +1537,13 @@ async fn a_mock_integration_reports_no_connection_type() {
         .resource_id(&res)
         .http_method("OPTIONS")
         .r#type(IntegrationType::Mock)
+        .uri("http://example.com")
         .request_templates("application/json", "{\"statusCode\": 200}")
         .send()
         .await
         .unwrap();
     assert_eq!(mock.connection_type(), None);
+    assert_eq!(mock.uri(), None, "a MOCK integration calls no URI");
     let aws = c
         .get_integration()
         .rest_api_id(&api)
@@ -1549,7 +1552,173 @@ async fn a_mock_integration_reports_no_connection_type() {
         .send()
         .await
         .unwrap();
-    assert_eq!(aws.connection_type().map(|t| t.as_str()), Some("INTERNET"));
+    assert_eq!(aws.connection_type(), None);
+    let http = c
+        .put_integration()
+        .rest_api_id(&api)
+        .resource_id(&res)
+        .http_method("OPTIONS")
+        .r#type(IntegrationType::Http)
+        .integration_http_method("GET")
+        .uri("http://example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(http.connection_type().map(|t| t.as_str()), Some("INTERNET"));
+    local.shutdown().await;
+}
+
+/// `none` is taken as `NONE`, in PutMethod and UpdateMethod alike (recorded: LocalStack
+/// test_put_integration_responses).
+#[tokio::test]
+async fn authorization_type_is_case_insensitive() {
+    let (local, c) = client().await;
+    let api = c.create_rest_api().name("auth").send().await.unwrap();
+    let (id, root) = (api.id().unwrap(), api.root_resource_id().unwrap());
+    let put = c
+        .put_method()
+        .rest_api_id(id)
+        .resource_id(root)
+        .http_method("PUT")
+        .authorization_type("none")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.authorization_type(), Some("NONE"));
+    let updated = c
+        .update_method()
+        .rest_api_id(id)
+        .resource_id(root)
+        .http_method("PUT")
+        .patch_operations(patch(Op::Replace, "/authorizationType", Some("aws_iam")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.authorization_type(), Some("AWS_IAM"));
+    let err = c
+        .put_method()
+        .rest_api_id(id)
+        .resource_id(root)
+        .http_method("GET")
+        .authorization_type("nobody")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_bad_request_exception(), "{err:?}");
+    local.shutdown().await;
+}
+
+/// An empty description is refused, not stored (recorded: LocalStack
+/// test_create_rest_api_with_optional_params).
+#[tokio::test]
+async fn an_empty_description_is_refused() {
+    let (local, c) = client().await;
+    let err = c
+        .create_rest_api()
+        .name("x")
+        .description("")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_bad_request_exception(), "{err:?}");
+    assert_eq!(code_and_message(&err).1, "Description cannot be an empty string");
+    assert!(c.get_rest_apis().send().await.unwrap().items().is_empty());
+    local.shutdown().await;
+}
+
+/// UpdateRestApi, UpdateApiKey, GetUsagePlan and UpdateUsagePlan answer with `tags: {}` for a
+/// resource without tags; Create answers leave `tags` out (recorded: LocalStack
+/// test_update_rest_api_operation_add_remove, test_usage_plan_crud,
+/// test_api_key_required_for_methods).
+#[tokio::test]
+async fn update_answers_show_empty_tags() {
+    let (local, c) = client().await;
+    let api = c.create_rest_api().name("plain").send().await.unwrap();
+    assert!(api.tags().is_none());
+    let updated = c
+        .update_rest_api()
+        .rest_api_id(api.id().unwrap())
+        .patch_operations(patch(Op::Replace, "/description", Some("words")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.tags().map(|t| t.len()), Some(0));
+
+    let key = c.create_api_key().name("k").send().await.unwrap();
+    assert!(key.tags().is_none());
+    let updated = c
+        .update_api_key()
+        .api_key(key.id().unwrap())
+        .patch_operations(patch(Op::Replace, "/enabled", Some("true")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.tags().map(|t| t.len()), Some(0));
+
+    let plan = c.create_usage_plan().name("p").send().await.unwrap();
+    assert!(plan.tags().is_none());
+    let got = c
+        .get_usage_plan()
+        .usage_plan_id(plan.id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.tags().map(|t| t.len()), Some(0));
+    let updated = c
+        .update_usage_plan()
+        .usage_plan_id(plan.id().unwrap())
+        .patch_operations(patch(Op::Replace, "/description", Some("words")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.tags().map(|t| t.len()), Some(0));
+    local.shutdown().await;
+}
+
+/// `remove /apiStages` of a well-formed stage the plan does not name is a 404 naming it; a
+/// value that is no `api:stage` is a 400 (recorded: LocalStack test_usage_plan_crud).
+#[tokio::test]
+async fn removing_an_unknown_api_stage_from_a_usage_plan_is_not_found() {
+    let (local, c) = client().await;
+    let (api, _) = deployable_api(&c).await;
+    c.create_deployment()
+        .rest_api_id(&api)
+        .stage_name("dev")
+        .send()
+        .await
+        .unwrap();
+    let plan = c
+        .create_usage_plan()
+        .name("plan")
+        .api_stages(ApiStage::builder().api_id(&api).stage("dev").build())
+        .send()
+        .await
+        .unwrap();
+    let plan_id = plan.id().unwrap();
+    let remove = |value: Option<String>| {
+        c.update_usage_plan()
+            .usage_plan_id(plan_id)
+            .patch_operations(patch(Op::Remove, "/apiStages", value.as_deref()))
+            .send()
+    };
+    let err = remove(Some(format!("{api}:prod")))
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_not_found_exception(), "{err:?}");
+    assert_eq!(
+        code_and_message(&err).1,
+        format!("Invalid API Stage {{api: {api}, stage: prod}} specified for usageplan {plan_id}")
+    );
+    for malformed in [None, Some("nocolon".to_owned())] {
+        let err = remove(malformed).await.unwrap_err().into_service_error();
+        assert!(err.is_bad_request_exception(), "{err:?}");
+        assert_eq!(code_and_message(&err).1, "Invalid API Stage specified");
+    }
+    let updated = remove(Some(format!("{api}:dev"))).await.unwrap();
+    assert!(updated.api_stages().is_empty());
     local.shutdown().await;
 }
 

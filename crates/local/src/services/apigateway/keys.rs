@@ -5,7 +5,7 @@ use super::patch::{self, PatchOp};
 use super::{
     Page, bad_request, body, child_prefix, child_prefix_in, conflict, key, new_id, not_found, now_secs,
     opt_bool, opt_f64, opt_int, opt_object, opt_str, random_from, render, respond, restapis, str_map,
-    unknown_operation, validate_tags,
+    unknown_operation, validate_tags, with_empty_tags,
 };
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::services::Ctx;
@@ -24,6 +24,10 @@ const USAGE_PLAN_KEY: &str = "usageplankey";
 
 /// The shortest API key value AWS accepts.
 const MIN_KEY_LENGTH: usize = 20;
+/// The longest API key value AWS accepts.
+const MAX_KEY_LENGTH: usize = 128;
+/// The longest API key name AWS accepts.
+const MAX_KEY_NAME_LENGTH: usize = 1024;
 
 /// An API key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,7 +35,10 @@ const MIN_KEY_LENGTH: usize = 20;
 pub(super) struct ApiKey {
     pub id: String,
     pub value: String,
-    pub name: String,
+    /// None for a key made without a name or with `""` (recorded: LocalStack
+    /// test_create_api_key_with_invalid_name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,12 +123,16 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &RestRequest, parts: &[&str]) -> AwsResu
             let k = ctx.store.read(|t| load_api_key(t, ctx, id))?;
             Ok(RestResponse::json(200, render_api_key(&k, flag("includeValue"))))
         }
-        ("PATCH", ["apikeys", id]) => update_api_key(ctx, id, &patch::ops(&body(req)?)?),
+        ("PATCH", ["apikeys", id]) => update_api_key(ctx, id, &patch::ops(&body(req)?, "updateApiKeyInput")?),
         ("DELETE", ["apikeys", id]) => delete_api_key(ctx, id),
         ("POST", ["usageplans"]) => create_usage_plan(ctx, &body(req)?),
         ("GET", ["usageplans"]) => get_usage_plans(ctx, req.query("keyId"), &Page::of(req)?),
-        ("GET", ["usageplans", id]) => ctx.store.read(|t| Ok(respond(200, &load_plan(t, ctx, id)?))),
-        ("PATCH", ["usageplans", id]) => update_usage_plan(ctx, id, &patch::ops(&body(req)?)?),
+        ("GET", ["usageplans", id]) => ctx
+            .store
+            .read(|t| Ok(with_empty_tags(respond(200, &load_plan(t, ctx, id)?)))),
+        ("PATCH", ["usageplans", id]) => {
+            update_usage_plan(ctx, id, &patch::ops(&body(req)?, "updateUsagePlanInput")?)
+        }
         ("DELETE", ["usageplans", id]) => delete_usage_plan(ctx, id),
         ("POST", ["usageplans", id, "keys"]) => create_usage_plan_key(ctx, id, &body(req)?),
         ("GET", ["usageplans", id, "keys"]) => {
@@ -192,7 +203,7 @@ fn stage_keys(t: &Txn<'_>, ctx: &Ctx<'_>, body: &Map<String, Value>) -> AwsResul
     let mut out = Vec::new();
     for item in list {
         let Value::Object(m) = item else {
-            return Err(super::wrong_type("stageKeys", "a list of objects"));
+            return Err(super::wrong_type(item, "Map"));
         };
         let api = opt_str(m, "restApiId")?.unwrap_or_default();
         let stage = opt_str(m, "stageName")?.unwrap_or_default();
@@ -215,17 +226,45 @@ fn check_stage(t: &Txn<'_>, ctx: &Ctx<'_>, api: &str, stage: &str) -> AwsResult<
     }
 }
 
+/// A new key's name: none for `""`, at most 1024 characters (recorded: LocalStack
+/// test_create_api_key_with_invalid_name).
+fn key_name(name: Option<String>) -> AwsResult<Option<String>> {
+    let name = name.filter(|n| !n.is_empty());
+    if name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_KEY_NAME_LENGTH)
+    {
+        return Err(bad_request(format!(
+            "Invalid API Key name, can be at most {MAX_KEY_NAME_LENGTH} characters."
+        )));
+    }
+    Ok(name)
+}
+
+/// A new key's value: generated for none or `""`, else 20 to 128 characters (recorded:
+/// LocalStack test_create_api_key_with_invalid_value).
+fn key_value(value: Option<String>) -> AwsResult<String> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(new_key_value());
+    };
+    let length = value.chars().count();
+    if length < MIN_KEY_LENGTH {
+        return Err(bad_request(format!(
+            "API Key value should be at least {MIN_KEY_LENGTH} characters"
+        )));
+    }
+    if length > MAX_KEY_LENGTH {
+        return Err(bad_request(format!(
+            "API Key value exceeds maximum size of {MAX_KEY_LENGTH} characters"
+        )));
+    }
+    Ok(value)
+}
+
 /// `POST /apikeys`.
 fn create_api_key(ctx: &Ctx<'_>, body: &Map<String, Value>) -> AwsResult<RestResponse> {
-    let value = match opt_str(body, "value")? {
-        Some(v) if v.chars().count() < MIN_KEY_LENGTH => {
-            return Err(bad_request(format!(
-                "API Key value should be at least {MIN_KEY_LENGTH} characters"
-            )));
-        }
-        Some(v) => v,
-        None => new_key_value(),
-    };
+    let name = key_name(opt_str(body, "name")?)?;
+    let value = key_value(opt_str(body, "value")?)?;
     let tags = str_map(body, "tags")?;
     validate_tags(&tags)?;
     let id = new_id(10);
@@ -233,7 +272,7 @@ fn create_api_key(ctx: &Ctx<'_>, body: &Map<String, Value>) -> AwsResult<RestRes
     let mut k = ApiKey {
         id: id.clone(),
         value,
-        name: opt_str(body, "name")?.unwrap_or_else(|| id.clone()),
+        name,
         customer_id: opt_str(body, "customerId")?,
         description: opt_str(body, "description")?,
         // AWS creates keys disabled unless asked.
@@ -267,14 +306,16 @@ fn get_api_keys(ctx: &Ctx<'_>, req: &RestRequest, page: &Page) -> AwsResult<Rest
     let items = all
         .into_iter()
         .map(|(_, k)| k)
-        .filter(|k| name.is_none_or(|n| k.name.starts_with(n)))
+        .filter(|k| name.is_none_or(|n| k.name.as_deref().is_some_and(|k| k.starts_with(n))))
         .filter(|k| customer.is_none_or(|c| k.customer_id.as_deref() == Some(c)))
         .map(|k| (k.id.clone(), render_api_key(&k, include)))
         .collect();
     Ok(RestResponse::json(200, page.of_items(items)))
 }
 
-const API_KEY_PATHS: &str = "/name, /description, /enabled, /customerId, /stages";
+/// The paths `replace` takes, as AWS lists them (recorded: LocalStack
+/// test_update_api_key_immutable_field); `add` and `remove` take `/stages`.
+const API_KEY_PATHS: &str = "/description, /enabled, /name, /customerId";
 
 /// `PATCH /apikeys/{id}`.
 fn update_api_key(ctx: &Ctx<'_>, id: &str, ops: &[PatchOp]) -> AwsResult<RestResponse> {
@@ -282,9 +323,9 @@ fn update_api_key(ctx: &Ctx<'_>, id: &str, ops: &[PatchOp]) -> AwsResult<RestRes
         let mut k = load_api_key(t, ctx, id)?;
         for op in ops {
             match (op.op.as_str(), op.path.as_str()) {
-                ("replace", "/name") => k.name = op.value()?.to_owned(),
+                ("replace", "/name") => k.name = key_name(op.opt_value())?,
                 ("replace", "/description") => k.description = op.opt_value(),
-                ("replace", "/enabled") => k.enabled = op.bool()?,
+                ("replace", "/enabled") => k.enabled = op.bool(),
                 ("replace", "/customerId") => k.customer_id = op.opt_value(),
                 ("add", "/stages") => {
                     let v = op.value()?;
@@ -298,12 +339,16 @@ fn update_api_key(ctx: &Ctx<'_>, id: &str, ops: &[PatchOp]) -> AwsResult<RestRes
                     let v = op.value()?;
                     k.stage_keys.retain(|s| s != v);
                 }
-                _ => return Err(op.invalid_path(API_KEY_PATHS)),
+                ("replace", _) => return Err(op.invalid_path(API_KEY_PATHS)),
+                _ => return Err(op.invalid_path("/stages")),
             }
         }
         k.last_updated_date = now_secs(ctx);
         t.put(&key(ctx, API_KEY, id), &k)?;
-        Ok(RestResponse::json(200, render_api_key(&k, false)))
+        Ok(with_empty_tags(RestResponse::json(
+            200,
+            render_api_key(&k, false),
+        )))
     })
 }
 
@@ -401,7 +446,7 @@ fn parse_api_stages(t: &Txn<'_>, ctx: &Ctx<'_>, body: &Map<String, Value>) -> Aw
     let mut out: Vec<ApiStage> = Vec::new();
     for item in list {
         let Value::Object(m) = item else {
-            return Err(super::wrong_type("apiStages", "a list of objects"));
+            return Err(super::wrong_type(item, "Map"));
         };
         let api_id = opt_str(m, "apiId")?.unwrap_or_default();
         let stage = opt_str(m, "stage")?.unwrap_or_default();
@@ -416,7 +461,7 @@ fn parse_api_stages(t: &Txn<'_>, ctx: &Ctx<'_>, body: &Map<String, Value>) -> Aw
                 .iter()
                 .map(|(path, v)| match v {
                     Value::Object(o) => Ok((path.clone(), parse_throttle(o)?)),
-                    _ => Err(super::wrong_type("throttle", "a map of throttle settings")),
+                    other => Err(super::wrong_type(other, "Map")),
                 })
                 .collect::<AwsResult<_>>()?,
             None => BTreeMap::new(),
@@ -486,7 +531,7 @@ fn update_usage_plan(ctx: &Ctx<'_>, id: &str, ops: &[PatchOp]) -> AwsResult<Rest
             check_throttle(th)?;
         }
         t.put(&key(ctx, USAGE_PLAN, id), &plan)?;
-        Ok(respond(200, &plan))
+        Ok(with_empty_tags(respond(200, &plan)))
     })
 }
 
@@ -510,14 +555,7 @@ fn patch_usage_plan(t: &Txn<'_>, ctx: &Ctx<'_>, plan: &mut UsagePlan, op: &Patch
                 });
             }
         }
-        ("remove", "/apiStages") => {
-            let (api, stage) = op.value()?.split_once(':').unwrap_or_default();
-            let before = plan.api_stages.len();
-            plan.api_stages.retain(|s| !(s.api_id == api && s.stage == stage));
-            if plan.api_stages.len() == before {
-                return Err(bad_request("Invalid API Stage specified"));
-            }
-        }
+        ("remove", "/apiStages") => remove_api_stage(plan, op)?,
         ("remove", "/throttle") => plan.throttle = None,
         ("replace", "/throttle/rateLimit") => {
             plan.throttle.get_or_insert_with(Throttle::default).rate_limit = Some(op.float()?);
@@ -539,6 +577,25 @@ fn patch_usage_plan(t: &Txn<'_>, ctx: &Ctx<'_>, plan: &mut UsagePlan, op: &Patch
             }
         }
         _ => return Err(op.invalid_path(USAGE_PLAN_PATHS)),
+    }
+    Ok(())
+}
+
+/// `remove /apiStages` of `api:stage`: a value of another shape is a bad request, a stage the
+/// plan does not name is not found (recorded: LocalStack test_usage_plan_crud).
+fn remove_api_stage(plan: &mut UsagePlan, op: &PatchOp) -> AwsResult<()> {
+    let (api, stage) = op
+        .value
+        .as_deref()
+        .and_then(|v| v.split_once(':'))
+        .ok_or_else(|| bad_request("Invalid API Stage specified"))?;
+    let before = plan.api_stages.len();
+    plan.api_stages.retain(|s| !(s.api_id == api && s.stage == stage));
+    if plan.api_stages.len() == before {
+        return Err(not_found(format!(
+            "Invalid API Stage {{api: {api}, stage: {stage}}} specified for usageplan {}",
+            plan.id
+        )));
     }
     Ok(())
 }
@@ -604,7 +661,11 @@ fn load_plan_key(t: &Txn<'_>, ctx: &Ctx<'_>, plan: &str, key_id: &str) -> AwsRes
 /// `{id, type, value, name}`, with the key's current value and name.
 fn render_plan_key(t: &Txn<'_>, ctx: &Ctx<'_>, member: &PlanKey) -> AwsResult<Value> {
     let k = load_api_key(t, ctx, &member.id)?;
-    Ok(json!({ "id": k.id, "type": member.kind, "value": k.value, "name": k.name }))
+    let mut v = json!({ "id": k.id, "type": member.kind, "value": k.value });
+    if let (Some(name), Value::Object(m)) = (k.name, &mut v) {
+        m.insert("name".into(), Value::String(name));
+    }
+    Ok(v)
 }
 
 /// `POST /usageplans/{id}/keys`.

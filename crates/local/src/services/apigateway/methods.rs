@@ -3,10 +3,10 @@
 
 use super::model::{Integration, IntegrationResponse, Method, MethodResponse, RestApi};
 use super::patch::{self, PatchOp};
-use super::restapis::{edit, read, resource, resource_mut};
+use super::restapis::{edit_or, read_or, resource, resource_mut, resource_not_found};
 use super::{
-    bad_request, body, bool_map, conflict, not_found, opt_bool, opt_int, opt_str, respond, str_list, str_map,
-    unknown_operation,
+    bad_request, body, bool_map, conflict, enum_violation, not_found, opt_bool, opt_int, opt_str, respond,
+    status_code_violation, str_list, str_map, unknown_operation, validated,
 };
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::services::Ctx;
@@ -23,28 +23,51 @@ pub(super) struct MethodRef<'a> {
 
 const HTTP_METHODS: [&str; 8] = ["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "ANY"];
 
-/// Routes `/restapis/{api}/resources/{resource}/methods/{httpMethod}/...`.
+/// Routes `/restapis/{api}/resources/{resource}/methods/{httpMethod}/...`. A status code
+/// label is validated by the front end, before anything is looked up (recorded: LocalStack
+/// test_integration_response_invalid_statuscode).
 pub(super) fn route(
     ctx: &Ctx<'_>,
     req: &RestRequest,
     at: &MethodRef<'_>,
     rest: &[&str],
 ) -> AwsResult<RestResponse> {
+    let code_violation = match rest {
+        ["responses", code] | ["integration", "responses", code] => status_code_violation(code),
+        _ => None,
+    };
+    match (req.method.as_str(), rest) {
+        ("PATCH", ["responses", code]) => {
+            let ops = patch::ops_and(
+                &body(req)?,
+                "updateMethodResponseInput",
+                code_violation.into_iter().collect(),
+            )?;
+            return update_method_response(ctx, at, code, &ops);
+        }
+        ("PATCH", ["integration", "responses", code]) => {
+            let input = "updateIntegrationResponseInput";
+            let ops = patch::ops_and(&body(req)?, input, code_violation.into_iter().collect())?;
+            return update_integration_response(ctx, at, code, &ops);
+        }
+        _ => validated(&code_violation.into_iter().collect::<Vec<_>>())?,
+    }
     match (req.method.as_str(), rest) {
         ("PUT", []) => put_method(ctx, at, &body(req)?),
         ("GET", []) => read_method(ctx, at, |m| Ok(respond(200, m))),
-        ("PATCH", []) => update_method(ctx, at, &patch::ops(&body(req)?)?),
+        ("PATCH", []) => update_method(ctx, at, &patch::ops(&body(req)?, "updateMethodInput")?),
         ("DELETE", []) => delete_method(ctx, at),
         ("PUT", ["responses", code]) => put_method_response(ctx, at, code, &body(req)?),
         ("GET", ["responses", code]) => read_method(ctx, at, |m| Ok(respond(200, method_response(m, code)?))),
-        ("PATCH", ["responses", code]) => update_method_response(ctx, at, code, &patch::ops(&body(req)?)?),
         ("DELETE", ["responses", code]) => edit_method(ctx, at, |m| {
             m.method_responses.remove(*code).ok_or_else(response_not_found)?;
             Ok(RestResponse::empty(204))
         }),
         ("PUT", ["integration"]) => put_integration(ctx, at, &body(req)?),
         ("GET", ["integration"]) => read_method(ctx, at, |m| Ok(respond(200, integration(m)?))),
-        ("PATCH", ["integration"]) => update_integration(ctx, at, &patch::ops(&body(req)?)?),
+        ("PATCH", ["integration"]) => {
+            update_integration(ctx, at, &patch::ops(&body(req)?, "updateIntegrationInput")?)
+        }
         ("DELETE", ["integration"]) => edit_method(ctx, at, |m| {
             m.method_integration.take().ok_or_else(integration_not_found)?;
             Ok(RestResponse::empty(204))
@@ -53,16 +76,7 @@ pub(super) fn route(
         ("GET", ["integration", "responses", code]) => read_method(ctx, at, |m| {
             Ok(respond(200, integration_response(integration(m)?, code)?))
         }),
-        ("PATCH", ["integration", "responses", code]) => {
-            update_integration_response(ctx, at, code, &patch::ops(&body(req)?)?)
-        }
-        ("DELETE", ["integration", "responses", code]) => edit_method(ctx, at, |m| {
-            let i = m.method_integration.as_mut().ok_or_else(integration_not_found)?;
-            i.integration_responses
-                .remove(*code)
-                .ok_or_else(response_not_found)?;
-            Ok(RestResponse::empty(204))
-        }),
+        ("DELETE", ["integration", "responses", code]) => delete_integration_response(ctx, at, code),
         _ => Err(unknown_operation(req)),
     }
 }
@@ -101,12 +115,44 @@ fn integration_response<'a>(i: &'a Integration, code: &str) -> AwsResult<&'a Int
     i.integration_responses.get(code).ok_or_else(response_not_found)
 }
 
+/// Reads the API of `at`. AWS finds a method through its resource, so an unknown API reads
+/// as an unknown resource (recorded: LocalStack test_put_method_validation,
+/// test_get_integration_non_existent, test_integration_response_wrong_api).
+fn read_api<T>(ctx: &Ctx<'_>, at: &MethodRef<'_>, f: impl FnOnce(&RestApi) -> AwsResult<T>) -> AwsResult<T> {
+    read_or(ctx, at.api, resource_not_found, f)
+}
+
+/// Changes the API of `at`; an unknown API reads as an unknown resource, as in [`read_api`].
+fn edit_api<T>(
+    ctx: &Ctx<'_>,
+    at: &MethodRef<'_>,
+    f: impl FnOnce(&mut RestApi) -> AwsResult<T>,
+) -> AwsResult<T> {
+    edit_or(ctx, at.api, resource_not_found, f)
+}
+
 fn read_method(
     ctx: &Ctx<'_>,
     at: &MethodRef<'_>,
     f: impl FnOnce(&Method) -> AwsResult<RestResponse>,
 ) -> AwsResult<RestResponse> {
-    read(ctx, at.api, |api| f(method(api, at)?))
+    read_api(ctx, at, |api| f(method(api, at)?))
+}
+
+/// Changes the method of `at`; `missing()` is the error when the resource has no such method.
+fn edit_method_or(
+    ctx: &Ctx<'_>,
+    at: &MethodRef<'_>,
+    missing: fn() -> AwsError,
+    f: impl FnOnce(&mut Method) -> AwsResult<RestResponse>,
+) -> AwsResult<RestResponse> {
+    edit_api(ctx, at, |api| {
+        let m = resource_mut(api, at.resource)?
+            .resource_methods
+            .get_mut(at.http_method)
+            .ok_or_else(missing)?;
+        f(m)
+    })
 }
 
 fn edit_method(
@@ -114,13 +160,7 @@ fn edit_method(
     at: &MethodRef<'_>,
     f: impl FnOnce(&mut Method) -> AwsResult<RestResponse>,
 ) -> AwsResult<RestResponse> {
-    edit(ctx, at.api, |api| {
-        let m = resource_mut(api, at.resource)?
-            .resource_methods
-            .get_mut(at.http_method)
-            .ok_or_else(method_not_found)?;
-        f(m)
-    })
+    edit_method_or(ctx, at, method_not_found, f)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,38 +183,65 @@ fn invalid_mapping(detail: &str) -> AwsError {
     ))
 }
 
-/// `method.request.{location}.{name}` as a method request parameter.
+/// The locations a method request parameter may come from.
+const PARAMETER_LOCATIONS: [&str; 5] = [
+    "path",
+    "querystring",
+    "header",
+    "multivaluequerystring",
+    "multivalueheader",
+];
+
+/// The name of a method request parameter `method.request.{location}.{name}`, or `None` for
+/// another shape.
+fn method_parameter_name(parameter: &str) -> Option<&str> {
+    let rest = parameter.strip_prefix("method.request.")?;
+    PARAMETER_LOCATIONS
+        .iter()
+        .find_map(|loc| rest.strip_prefix(loc).and_then(|r| r.strip_prefix('.')))
+        .filter(|n| !n.is_empty())
+}
+
+/// `method.request.{location}.{name}` as a method request parameter (recorded: LocalStack
+/// test_put_integration_request_parameter_bool_type, for the wording).
 fn check_method_request_parameter(name: &str) -> AwsResult<()> {
-    let valid = [
-        "path",
-        "querystring",
-        "header",
-        "multivaluequerystring",
-        "multivalueheader",
-    ]
-    .iter()
-    .any(|loc| {
-        name.strip_prefix("method.request.")
-            .and_then(|r| r.strip_prefix(loc))
-            .and_then(|r| r.strip_prefix('.'))
-            .is_some_and(|n| !n.is_empty())
-    });
-    if valid {
-        Ok(())
-    } else {
-        Err(invalid_mapping(&format!(
-            "Invalid method request parameter name specified: {name}"
-        )))
+    match method_parameter_name(name) {
+        Some(_) => Ok(()),
+        None => Err(invalid_mapping(&format!(
+            "Invalid mapping expression specified: {name}"
+        ))),
     }
 }
 
-fn check_status_code(code: &str) -> AwsResult<()> {
-    let b = code.as_bytes();
-    if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b.iter().all(u8::is_ascii_digit) {
-        Ok(())
-    } else {
-        Err(bad_request(format!("Invalid status code specified: {code}")))
+/// A method's parameters: each well formed, and no name in two locations (recorded:
+/// LocalStack test_method_request_parameters).
+fn check_method_request_parameters(parameters: &BTreeMap<String, bool>) -> AwsResult<()> {
+    let mut names = std::collections::BTreeSet::new();
+    for parameter in parameters.keys() {
+        check_method_request_parameter(parameter)?;
+        if !names.insert(method_parameter_name(parameter).unwrap_or_default()) {
+            return Err(bad_request(
+                "Parameter names must be unique across querystring, header and path",
+            ));
+        }
     }
+    Ok(())
+}
+
+/// A template's content type must be a media type, `type/subtype` (recorded: LocalStack
+/// test_integration_response_invalid_responsetemplates, `123`).
+fn check_content_types(templates: &BTreeMap<String, String>) -> AwsResult<()> {
+    for content_type in templates.keys() {
+        let valid = content_type
+            .split_once('/')
+            .is_some_and(|(kind, sub)| !kind.trim().is_empty() && !sub.trim().is_empty());
+        if !valid {
+            return Err(bad_request(format!(
+                "Validation Result: warnings : [], errors : [Invalid content type specified: {content_type}]"
+            )));
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,15 +249,28 @@ fn check_status_code(code: &str) -> AwsResult<()> {
 
 const AUTHORIZATION_TYPES: [&str; 4] = ["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
 
-fn check_authorization(kind: &str, authorizer_id: Option<&str>) -> AwsResult<()> {
-    if !AUTHORIZATION_TYPES.contains(&kind) {
-        return Err(bad_request(format!(
+/// An authorization type in any case, as AWS takes it (`none` is NONE; recorded: LocalStack
+/// test_put_integration_responses).
+fn authorization_type(kind: &str) -> AwsResult<String> {
+    let upper = kind.to_ascii_uppercase();
+    if AUTHORIZATION_TYPES.contains(&upper.as_str()) {
+        Ok(upper)
+    } else {
+        Err(bad_request(format!(
             "Invalid authorization type specified: {kind}. Valid values are {}",
             AUTHORIZATION_TYPES.join(", ")
-        )));
+        )))
     }
-    // This runtime has no authorizers, so none can be valid.
-    if matches!(kind, "CUSTOM" | "COGNITO_USER_POOLS") || authorizer_id.is_some() {
+}
+
+/// Whether the authorization type is one an authorizer serves.
+fn uses_authorizer(kind: &str) -> bool {
+    matches!(kind, "CUSTOM" | "COGNITO_USER_POOLS")
+}
+
+/// This runtime has no authorizers, so none can be valid.
+fn check_authorizer(kind: &str, authorizer_id: Option<&str>) -> AwsResult<()> {
+    if uses_authorizer(kind) || authorizer_id.is_some() {
         return Err(bad_request(
             "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or \
              COGNITO_USER_POOLS requires a valid authorizer.",
@@ -199,22 +279,26 @@ fn check_authorization(kind: &str, authorizer_id: Option<&str>) -> AwsResult<()>
     Ok(())
 }
 
+fn invalid_validator() -> AwsError {
+    bad_request("Invalid Request Validator identifier specified")
+}
+
 /// `PUT .../methods/{httpMethod}`.
 fn put_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> AwsResult<RestResponse> {
     // AWS looks for the resource before it reads the method.
-    read(ctx, at.api, |api| resource(api, at.resource).map(|_| ()))?;
+    read_api(ctx, at, |api| resource(api, at.resource).map(|_| ()))?;
     check_http_method(at.http_method)?;
-    let authorization_type = opt_str(body, "authorizationType")?
-        .ok_or_else(|| bad_request("Invalid authorization type specified: null"))?;
+    let authorization_type = authorization_type(
+        &opt_str(body, "authorizationType")?
+            .ok_or_else(|| bad_request("Invalid authorization type specified: null"))?,
+    )?;
     let authorizer_id = opt_str(body, "authorizerId")?;
-    check_authorization(&authorization_type, authorizer_id.as_deref())?;
+    check_authorizer(&authorization_type, authorizer_id.as_deref())?;
     let request_parameters = bool_map(body, "requestParameters")?;
-    for name in request_parameters.keys() {
-        check_method_request_parameter(name)?;
-    }
+    check_method_request_parameters(&request_parameters)?;
     // No request validators exist here, and every API has only the built-in models.
     if opt_str(body, "requestValidatorId")?.is_some() {
-        return Err(bad_request("Invalid Request Validator identifier specified"));
+        return Err(invalid_validator());
     }
     let request_models = str_map(body, "requestModels")?;
     if let Some(model) = request_models
@@ -238,7 +322,7 @@ fn put_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> A
         method_responses: BTreeMap::new(),
         method_integration: None,
     };
-    edit(ctx, at.api, |api| {
+    edit_api(ctx, at, |api| {
         let r = resource_mut(api, at.resource)?;
         if r.resource_methods.contains_key(at.http_method) {
             return Err(conflict("Method already exists for this resource"));
@@ -251,6 +335,16 @@ fn put_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> A
 /// The models every REST API has from its creation.
 const BUILT_IN_MODELS: [&str; 2] = ["Empty", "Error"];
 
+/// The method's own fields: only `replace` changes them (recorded: LocalStack
+/// test_update_method_validation).
+const METHOD_FIELDS: [&str; 5] = [
+    "authorizationType",
+    "authorizerId",
+    "apiKeyRequired",
+    "operationName",
+    "requestValidatorId",
+];
+
 const METHOD_PATHS: &str = "/authorizationType, /authorizerId, /apiKeyRequired, /operationName, \
      /requestValidatorId, /requestParameters/<name>, /requestModels/<contentType>";
 
@@ -260,7 +354,14 @@ fn update_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, ops: &[PatchOp]) -> AwsResul
         for op in ops {
             patch_method(m, op)?;
         }
-        check_authorization(&m.authorization_type, m.authorizer_id.as_deref())?;
+        check_method_request_parameters(&m.request_parameters)?;
+        // An authorizer only counts for the types that use one: with another, AWS takes an
+        // authorizer id and forgets it (recorded: LocalStack test_update_method_validation).
+        if uses_authorizer(&m.authorization_type) {
+            check_authorizer(&m.authorization_type, m.authorizer_id.as_deref())?;
+        } else {
+            m.authorizer_id = None;
+        }
         Ok(respond(200, m))
     })
 }
@@ -268,12 +369,24 @@ fn update_method(ctx: &Ctx<'_>, at: &MethodRef<'_>, ops: &[PatchOp]) -> AwsResul
 fn patch_method(m: &mut Method, op: &PatchOp) -> AwsResult<()> {
     let tokens = op.tokens();
     let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    if let [field] = tokens.as_slice()
+        && op.op != "replace"
+        && METHOD_FIELDS.contains(field)
+    {
+        return Err(op.unsupported_op("replace"));
+    }
     match (op.op.as_str(), tokens.as_slice()) {
-        ("replace", ["authorizationType"]) => m.authorization_type = op.value()?.to_owned(),
+        ("replace", ["authorizationType"]) => m.authorization_type = authorization_type(op.value()?)?,
         ("replace", ["authorizerId"]) => m.authorizer_id = op.opt_value(),
-        ("replace", ["apiKeyRequired"]) => m.api_key_required = op.bool()?,
+        ("replace", ["apiKeyRequired"]) => m.api_key_required = op.bool(),
         ("replace", ["operationName"]) => m.operation_name = op.opt_value(),
-        ("replace", ["requestValidatorId"]) => m.request_validator_id = op.opt_value(),
+        // No request validators exist here: only clearing it is valid.
+        ("replace", ["requestValidatorId"]) => {
+            if op.opt_value().is_some() {
+                return Err(invalid_validator());
+            }
+            m.request_validator_id = None;
+        }
         (_, ["requestParameters", name]) => {
             if op.sets() {
                 check_method_request_parameter(name)?;
@@ -283,14 +396,16 @@ fn patch_method(m: &mut Method, op: &PatchOp) -> AwsResult<()> {
         (_, ["requestModels", content_type]) => {
             op.on_str_map(&mut m.request_models, content_type, METHOD_PATHS)?;
         }
-        _ => return Err(op.invalid_path(METHOD_PATHS)),
+        // Any other path, a `/` left unescaped included (recorded: LocalStack
+        // test_update_method_validation).
+        _ => return Err(op.unknown_path()),
     }
     Ok(())
 }
 
 /// `DELETE .../methods/{httpMethod}`.
 fn delete_method(ctx: &Ctx<'_>, at: &MethodRef<'_>) -> AwsResult<RestResponse> {
-    edit(ctx, at.api, |api| {
+    edit_api(ctx, at, |api| {
         resource_mut(api, at.resource)?
             .resource_methods
             .remove(at.http_method)
@@ -318,15 +433,14 @@ fn put_method_response(
     code: &str,
     body: &Map<String, Value>,
 ) -> AwsResult<RestResponse> {
-    check_status_code(code)?;
-    let response_parameters = bool_map(body, "responseParameters")?;
-    for name in response_parameters.keys() {
+    let response_parameters = given(body, "responseParameters", bool_map)?;
+    for name in response_parameters.iter().flat_map(BTreeMap::keys) {
         check_method_response_parameter(name)?;
     }
     let new = MethodResponse {
         status_code: code.to_owned(),
         response_parameters,
-        response_models: str_map(body, "responseModels")?,
+        response_models: given(body, "responseModels", str_map)?,
     };
     edit_method(ctx, at, |m| {
         if m.method_responses.contains_key(code) {
@@ -337,9 +451,23 @@ fn put_method_response(
     })
 }
 
-const METHOD_RESPONSE_PATHS: &str = "/responseParameters/<name>, /responseModels/<contentType>";
+/// How a map member is read ([`str_map`], [`bool_map`]).
+type MapReader<T> = fn(&Map<String, Value>, &str) -> AwsResult<BTreeMap<String, T>>;
 
-/// `PATCH .../methods/{httpMethod}/responses/{statusCode}`.
+/// A map member as given: `None` when absent, `{}` when given empty.
+fn given<T>(
+    body: &Map<String, Value>,
+    name: &str,
+    read: MapReader<T>,
+) -> AwsResult<Option<BTreeMap<String, T>>> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => read(body, name).map(Some),
+    }
+}
+
+/// `PATCH .../methods/{httpMethod}/responses/{statusCode}`: answered with 201, as AWS does
+/// (recorded: LocalStack test_lifecycle_method_response).
 fn update_method_response(
     ctx: &Ctx<'_>,
     at: &MethodRef<'_>,
@@ -349,23 +477,63 @@ fn update_method_response(
     edit_method(ctx, at, |m| {
         let r = m.method_responses.get_mut(code).ok_or_else(response_not_found)?;
         for op in ops {
-            let tokens = op.tokens();
-            let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
-            match tokens.as_slice() {
-                ["responseParameters", name] => {
-                    if op.sets() {
-                        check_method_response_parameter(name)?;
-                    }
-                    op.on_bool_map(&mut r.response_parameters, name, METHOD_RESPONSE_PATHS)?;
-                }
-                ["responseModels", content_type] => {
-                    op.on_str_map(&mut r.response_models, content_type, METHOD_RESPONSE_PATHS)?;
-                }
-                _ => return Err(op.invalid_path(METHOD_RESPONSE_PATHS)),
+            patch_method_response(r, op)?;
+        }
+        Ok(respond(201, &*r))
+    })
+}
+
+/// `add` sets an entry; `replace` and `remove` need it to exist; a map left empty is dropped
+/// (recorded: LocalStack test_update_method_wrong_param_names,
+/// test_update_method_lack_response_parameters_and_models, test_update_method_response).
+fn patch_method_response(r: &mut MethodResponse, op: &PatchOp) -> AwsResult<()> {
+    let tokens = op.tokens();
+    let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    match (op.op.as_str(), tokens.as_slice()) {
+        ("add", ["responseParameters", name]) => {
+            check_method_response_parameter(name)?;
+            r.response_parameters
+                .get_or_insert_with(BTreeMap::new)
+                .insert((*name).to_owned(), op.bool());
+        }
+        ("replace" | "remove", ["responseParameters", name]) => {
+            let params = r
+                .response_parameters
+                .as_mut()
+                .filter(|p| p.contains_key(*name))
+                .ok_or_else(|| not_found("Invalid parameter name specified"))?;
+            if op.op == "replace" {
+                params.insert((*name).to_owned(), op.bool());
+            } else {
+                params.remove(*name);
+            }
+            if params.is_empty() {
+                r.response_parameters = None;
             }
         }
-        Ok(respond(200, &*r))
-    })
+        ("add", ["responseModels", content_type]) => {
+            r.response_models
+                .get_or_insert_with(BTreeMap::new)
+                .insert((*content_type).to_owned(), op.value.clone().unwrap_or_default());
+        }
+        ("replace" | "remove", ["responseModels", content_type]) => {
+            let models = r
+                .response_models
+                .as_mut()
+                .filter(|p| p.contains_key(*content_type))
+                .ok_or_else(|| not_found("Content-Type specified was not found"))?;
+            if op.op == "replace" {
+                models.insert((*content_type).to_owned(), op.value.clone().unwrap_or_default());
+            } else {
+                models.remove(*content_type);
+            }
+            if models.is_empty() {
+                r.response_models = None;
+            }
+        }
+        _ => return Err(op.unknown_path()),
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,8 +548,18 @@ const TIMEOUT_RANGE: std::ops::RangeInclusive<i64> = 50..=29_000;
 fn put_integration(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>) -> AwsResult<RestResponse> {
     let kind = opt_str(body, "type")?
         .ok_or_else(|| bad_request("Enumeration value for IntegrationType must be non-empty"))?;
-    // AWS reports no connection type for a MOCK integration unless one was given.
-    let default_connection = if kind == "MOCK" { "" } else { "INTERNET" };
+    // The type is an enum of the model: the front end refuses another value, before the
+    // method is looked up (recorded: LocalStack test_put_integration_wrong_type).
+    if !INTEGRATION_TYPES.contains(&kind.as_str()) {
+        validated(&[enum_violation(
+            &kind,
+            "putIntegrationInput.type",
+            &["HTTP", "MOCK", "AWS_PROXY", "HTTP_PROXY", "AWS"],
+        )])?;
+    }
+    // Only HTTP integrations reach the back end over a connection: AWS reports none for the
+    // others unless one was given (recorded: LocalStack test_put_integration_validation).
+    let default_connection = if kind.starts_with("HTTP") { "INTERNET" } else { "" };
     let mut new = Integration {
         kind,
         http_method: opt_str(body, "httpMethod")?,
@@ -399,6 +577,7 @@ fn put_integration(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>)
         integration_responses: BTreeMap::new(),
     };
     check_integration(&new)?;
+    drop_mock_uri(&mut new);
     edit_method(ctx, at, |m| {
         check_request_parameter_sources(&new, m)?;
         // Replacing an integration keeps the responses already defined for it.
@@ -410,6 +589,14 @@ fn put_integration(ctx: &Ctx<'_>, at: &MethodRef<'_>, body: &Map<String, Value>)
         shown.integration_responses.clear();
         Ok(respond(201, &shown))
     })
+}
+
+/// A MOCK integration calls nothing: AWS drops a URI given to it (recorded: LocalStack
+/// test_put_integration_validation).
+fn drop_mock_uri(i: &mut Integration) {
+    if i.kind == "MOCK" {
+        i.uri = None;
+    }
 }
 
 /// Everything about an integration that does not depend on its method.
@@ -461,7 +648,7 @@ fn check_integration(i: &Integration) -> AwsResult<()> {
     }
     match i.connection_type.as_str() {
         "INTERNET" => {}
-        "" if i.kind == "MOCK" => {}
+        "" if !i.kind.starts_with("HTTP") => {}
         "VPC_LINK" if i.connection_id.as_deref().is_some_and(|c| !c.is_empty()) => {}
         "VPC_LINK" => return Err(bad_request("ConnectionId required for connectionType VPC_LINK")),
         other => {
@@ -473,22 +660,30 @@ fn check_integration(i: &Integration) -> AwsResult<()> {
     for (target, source) in &i.request_parameters {
         check_integration_parameter(target, source)?;
     }
-    Ok(())
+    check_content_types(&i.request_templates)
 }
 
 /// `arn:aws:apigateway:{region}:{service}:{action|path}/{rest}`; AWS_PROXY only reaches Lambda
-/// (and Firehose).
+/// (and Firehose). What is no ARN is an invalid ARN; an ARN of another shape (another service's,
+/// say) lacks the path or action (recorded: LocalStack test_put_integration_validation).
 fn check_aws_uri(uri: &str, kind: &str) -> AwsResult<()> {
     let parts: Vec<&str> = uri.splitn(6, ':').collect();
-    let ["arn", partition, "apigateway", uri_region, service, rest] = parts.as_slice() else {
+    let ["arn", partition, _, _, _, _] = parts.as_slice() else {
         return Err(bad_request("Invalid ARN specified in the request"));
     };
-    if !partition.starts_with("aws") || uri_region.is_empty() || service.is_empty() {
+    if !partition.starts_with("aws") {
+        return Err(bad_request("Invalid ARN specified in the request"));
+    }
+    let lacks_path_or_action = || bad_request("AWS ARN for integration must contain path or action");
+    let ["arn", _, "apigateway", uri_region, service, rest] = parts.as_slice() else {
+        return Err(lacks_path_or_action());
+    };
+    if uri_region.is_empty() || service.is_empty() {
         return Err(bad_request("Invalid ARN specified in the request"));
     }
     let (how, what) = rest.split_once('/').unwrap_or((rest, ""));
     if !matches!(how.trim(), "action" | "path") || what.is_empty() {
-        return Err(bad_request("AWS ARN for integration must contain path or action"));
+        return Err(lacks_path_or_action());
     }
     if kind == "AWS_PROXY" && !matches!(*service, "lambda" | "firehose") {
         return Err(bad_request(
@@ -604,6 +799,7 @@ fn update_integration(ctx: &Ctx<'_>, at: &MethodRef<'_>, ops: &[PatchOp]) -> Aws
         }
         check_integration(&i)?;
         check_request_parameter_sources(&i, m)?;
+        drop_mock_uri(&mut i);
         m.method_integration = Some(i);
         Ok(respond(200, integration(m)?))
     })
@@ -652,7 +848,11 @@ fn check_integration_response_parameters(
     let declared = m.method_responses.get(code);
     for target in params.keys() {
         check_method_response_parameter(target)?;
-        if !declared.is_some_and(|r| r.response_parameters.contains_key(target)) {
+        if !declared.is_some_and(|r| {
+            r.response_parameters
+                .as_ref()
+                .is_some_and(|p| p.contains_key(target))
+        }) {
             return Err(invalid_mapping(&format!(
                 "Invalid mapping expression specified: {target}"
             )));
@@ -680,15 +880,15 @@ fn put_integration_response(
     code: &str,
     body: &Map<String, Value>,
 ) -> AwsResult<RestResponse> {
-    check_status_code(code)?;
     let new = IntegrationResponse {
         status_code: code.to_owned(),
         selection_pattern: opt_str(body, "selectionPattern")?,
         response_parameters: str_map(body, "responseParameters")?,
-        response_templates: str_map(body, "responseTemplates")?,
+        response_templates: given(body, "responseTemplates", str_map)?,
         content_handling: opt_str(body, "contentHandling")?,
     };
     check_content_handling(new.content_handling.as_deref())?;
+    check_content_types(new.templates())?;
     edit_method(ctx, at, |m| {
         integration(m)?;
         check_integration_response_parameters(&new.response_parameters, m, code)?;
@@ -720,19 +920,32 @@ fn update_integration_response(
                     op.on_str_map(&mut r.response_parameters, name, INTEGRATION_RESPONSE_PATHS)?;
                 }
                 (_, ["responseTemplates", content_type]) => {
-                    op.on_str_map(
-                        &mut r.response_templates,
-                        content_type,
-                        INTEGRATION_RESPONSE_PATHS,
-                    )?;
+                    let templates = r.response_templates.get_or_insert_with(BTreeMap::new);
+                    op.on_str_map(templates, content_type, INTEGRATION_RESPONSE_PATHS)?;
+                    if templates.is_empty() {
+                        r.response_templates = None;
+                    }
                 }
                 _ => return Err(op.invalid_path(INTEGRATION_RESPONSE_PATHS)),
             }
         }
         check_content_handling(r.content_handling.as_deref())?;
+        check_content_types(r.templates())?;
         check_integration_response_parameters(&r.response_parameters, m, code)?;
         let i = m.method_integration.as_mut().ok_or_else(integration_not_found)?;
         i.integration_responses.insert(code.to_owned(), r.clone());
         Ok(respond(200, &r))
+    })
+}
+
+/// `DELETE .../integration/responses/{statusCode}`: a missing method reads as a missing
+/// integration (recorded: LocalStack test_delete_integration_response_errors).
+fn delete_integration_response(ctx: &Ctx<'_>, at: &MethodRef<'_>, code: &str) -> AwsResult<RestResponse> {
+    edit_method_or(ctx, at, integration_not_found, |m| {
+        let i = m.method_integration.as_mut().ok_or_else(integration_not_found)?;
+        i.integration_responses
+            .remove(code)
+            .ok_or_else(response_not_found)?;
+        Ok(RestResponse::empty(204))
     })
 }

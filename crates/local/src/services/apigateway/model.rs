@@ -83,15 +83,17 @@ pub(super) struct Method {
     pub method_integration: Option<Integration>,
 }
 
-/// What a method may answer with one status code.
+/// What a method may answer with one status code. Its maps are shown as given, `{}`
+/// included, and dropped when their last entry is removed (recorded: LocalStack
+/// test_lifecycle_method_response, test_update_method_response).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct MethodResponse {
     pub status_code: String,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_parameters: BTreeMap<String, bool>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_models: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_parameters: Option<BTreeMap<String, bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_models: Option<BTreeMap<String, String>>,
 }
 
 /// The back end a method calls, and how requests and responses are mapped.
@@ -136,10 +138,44 @@ pub(super) struct IntegrationResponse {
     pub selection_pattern: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub response_parameters: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub response_templates: BTreeMap<String, String>,
+    /// Shown as given, `{}` included; an empty template (`""`) is shown as `null`, as AWS shows
+    /// it (recorded: LocalStack test_put_integration_responses,
+    /// test_put_integration_response_templates).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "empty_as_null")]
+    pub response_templates: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_handling: Option<String>,
+}
+
+/// No templates.
+static NO_TEMPLATES: BTreeMap<String, String> = BTreeMap::new();
+
+impl IntegrationResponse {
+    /// The response templates by content type (none when none were given).
+    pub fn templates(&self) -> &BTreeMap<String, String> {
+        self.response_templates.as_ref().unwrap_or(&NO_TEMPLATES)
+    }
+}
+
+/// A map of templates whose empty ones are written as `null`, and read back as `""`.
+mod empty_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeMap;
+
+    #[allow(clippy::ref_option)] // serde's `with` passes the field by reference
+    pub fn serialize<S: Serializer>(map: &Option<BTreeMap<String, String>>, s: S) -> Result<S::Ok, S::Error> {
+        match map {
+            None => s.serialize_none(),
+            Some(map) => s.collect_map(map.iter().map(|(k, v)| (k, Some(v).filter(|v| !v.is_empty())))),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<BTreeMap<String, String>>, D::Error> {
+        let map: Option<BTreeMap<String, Option<String>>> = Option::deserialize(d)?;
+        Ok(map.map(|m| m.into_iter().map(|(k, v)| (k, v.unwrap_or_default())).collect()))
+    }
 }
 
 impl RestApi {

@@ -3,8 +3,9 @@
 use super::model::{EndpointConfiguration, Resource, RestApi};
 use super::patch::PatchOp;
 use super::{
-    Page, api_not_found, bad_request, child_prefix, conflict, key, keys, limit_exceeded, new_id, not_found,
-    now_secs, opt_bool, opt_int, opt_object, opt_str, render, respond, str_list, str_map, validate_tags,
+    Page, api_not_found, bad_request, child_prefix, conflict, enum_violation, key, keys, limit_exceeded,
+    new_id, not_found, now_secs, opt_bool, opt_int, opt_object, opt_str, render, respond, str_list, str_map,
+    validate_tags, validated, with_empty_tags,
 };
 use crate::protocol::rest::RestResponse;
 use crate::services::Ctx;
@@ -33,13 +34,34 @@ pub(super) fn load(txn: &Txn<'_>, ctx: &Ctx<'_>, id: &str) -> AwsResult<RestApi>
 
 /// Reads the API `id` and computes something from it.
 pub(super) fn read<T>(ctx: &Ctx<'_>, id: &str, f: impl FnOnce(&RestApi) -> AwsResult<T>) -> AwsResult<T> {
-    ctx.store.read(|t| f(&load(t, ctx, id)?))
+    read_or(ctx, id, || api_not_found(ctx, id), f)
+}
+
+/// [`read`], with `missing()` the error for an unknown API.
+pub(super) fn read_or<T>(
+    ctx: &Ctx<'_>,
+    id: &str,
+    missing: impl FnOnce() -> AwsError,
+    f: impl FnOnce(&RestApi) -> AwsResult<T>,
+) -> AwsResult<T> {
+    ctx.store
+        .read(|t| f(&t.get::<RestApi>(&key(ctx, KIND, id))?.ok_or_else(missing)?))
 }
 
 /// Changes the API `id` in one transaction; nothing is written when `f` fails.
 pub(super) fn edit<T>(ctx: &Ctx<'_>, id: &str, f: impl FnOnce(&mut RestApi) -> AwsResult<T>) -> AwsResult<T> {
+    edit_or(ctx, id, || api_not_found(ctx, id), f)
+}
+
+/// [`edit`], with `missing()` the error for an unknown API.
+pub(super) fn edit_or<T>(
+    ctx: &Ctx<'_>,
+    id: &str,
+    missing: impl FnOnce() -> AwsError,
+    f: impl FnOnce(&mut RestApi) -> AwsResult<T>,
+) -> AwsResult<T> {
     ctx.store.write(|t| {
-        let mut api = load(t, ctx, id)?;
+        let mut api = t.get::<RestApi>(&key(ctx, KIND, id))?.ok_or_else(missing)?;
         let out = f(&mut api)?;
         t.put(&key(ctx, KIND, id), &api)?;
         Ok(out)
@@ -56,34 +78,44 @@ pub(super) fn resource_mut<'a>(api: &'a mut RestApi, id: &str) -> AwsResult<&'a 
     api.resources.get_mut(id).ok_or_else(resource_not_found)
 }
 
-fn resource_not_found() -> AwsError {
+pub(super) fn resource_not_found() -> AwsError {
     not_found("Invalid Resource identifier specified")
 }
 
 // ---------------------------------------------------------------------------------------------
 // REST APIs.
 
-/// `POST /restapis`.
+/// `POST /restapis`. The front end checks the enums first; then the description, the
+/// compression size and the endpoint configuration, in that order (recorded: LocalStack
+/// test_create_rest_api_with_endpoint_configuration, test_create_rest_api_private_type).
 pub(super) fn create_rest_api(ctx: &Ctx<'_>, body: &Map<String, Value>) -> AwsResult<RestResponse> {
+    let endpoint_input = opt_object(body, "endpointConfiguration")?;
+    let api_key_source = opt_str(body, "apiKeySource")?;
+    check_create_enums(api_key_source.as_deref(), endpoint_input)?;
     let name = opt_str(body, "name")?
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| bad_request("Invalid REST API name specified"))?;
+    let description = opt_str(body, "description")?;
+    if description.as_deref() == Some("") {
+        return Err(bad_request("Description cannot be an empty string"));
+    }
     let tags = str_map(body, "tags")?;
     validate_tags(&tags)?;
     let minimum_compression_size = opt_int(body, "minimumCompressionSize")?;
     check_compression_size(minimum_compression_size)?;
+    let endpoint_configuration = endpoint_configuration(endpoint_input)?;
     let id = new_id(10);
     let root_id = new_id(10);
     let mut api = RestApi {
         id: id.clone(),
         name,
-        description: opt_str(body, "description")?,
+        description,
         created_date: now_secs(ctx),
         version: opt_str(body, "version")?,
         binary_media_types: str_list(body, "binaryMediaTypes")?,
         minimum_compression_size,
-        api_key_source: api_key_source(opt_str(body, "apiKeySource")?.as_deref().unwrap_or("HEADER"))?,
-        endpoint_configuration: endpoint_configuration(opt_object(body, "endpointConfiguration")?)?,
+        api_key_source: api_key_source.unwrap_or_else(|| "HEADER".into()),
+        endpoint_configuration,
         policy: opt_str(body, "policy")?,
         disable_execute_api_endpoint: opt_bool(body, "disableExecuteApiEndpoint")?.unwrap_or(false),
         root_resource_id: root_id.clone(),
@@ -115,6 +147,45 @@ pub(super) fn create_rest_api(ctx: &Ctx<'_>, body: &Map<String, Value>) -> AwsRe
     Ok(respond(201, &api))
 }
 
+const API_KEY_SOURCES: [&str; 2] = ["HEADER", "AUTHORIZER"];
+/// In the order AWS's validation message lists them.
+const ENDPOINT_TYPES: [&str; 3] = ["PRIVATE", "EDGE", "REGIONAL"];
+const IP_ADDRESS_TYPES: [&str; 2] = ["ipv4", "dualstack"];
+
+/// CreateRestApi's enum members, as the front end validates them: `types` (shown as the whole
+/// list) before `ipAddressType`, whatever their order in the request.
+fn check_create_enums(api_key_source: Option<&str>, endpoint: Option<&Map<String, Value>>) -> AwsResult<()> {
+    let mut violations = Vec::new();
+    if let Some(source) = api_key_source.filter(|s| !API_KEY_SOURCES.contains(s)) {
+        violations.push(enum_violation(
+            source,
+            "createRestApiInput.apiKeySource",
+            &API_KEY_SOURCES,
+        ));
+    }
+    if let Some(endpoint) = endpoint {
+        let types = str_list(endpoint, "types")?;
+        if types.iter().any(|t| !ENDPOINT_TYPES.contains(&t.as_str())) {
+            violations.push(format!(
+                "Value '[{}]' at 'createRestApiInput.endpointConfiguration.types' failed to satisfy \
+                 constraint: Member must satisfy constraint: [Member must satisfy enum value set: [{}]]",
+                types.join(", "),
+                ENDPOINT_TYPES.join(", ")
+            ));
+        }
+        if let Some(ip) =
+            opt_str(endpoint, "ipAddressType")?.filter(|ip| !IP_ADDRESS_TYPES.contains(&ip.as_str()))
+        {
+            violations.push(enum_violation(
+                &ip,
+                "createRestApiInput.endpointConfiguration.ipAddressType",
+                &IP_ADDRESS_TYPES,
+            ));
+        }
+    }
+    validated(&violations)
+}
+
 /// Copies `source`'s resources and methods into the fresh `api`, under new ids.
 fn clone_definition(source: &RestApi, api: &mut RestApi) {
     let mut new_ids: BTreeMap<String, String> = source
@@ -144,11 +215,15 @@ fn clone_definition(source: &RestApi, api: &mut RestApi) {
 
 fn check_compression_size(size: Option<i64>) -> AwsResult<()> {
     match size {
-        Some(s) if !(0..=MAX_COMPRESSION_SIZE).contains(&s) => Err(bad_request(format!(
-            "Invalid minimum compression size, must be between 0 and {MAX_COMPRESSION_SIZE}"
-        ))),
+        Some(s) if !(0..=MAX_COMPRESSION_SIZE).contains(&s) => Err(compression_size_error()),
         _ => Ok(()),
     }
+}
+
+fn compression_size_error() -> AwsError {
+    bad_request(format!(
+        "Invalid minimum compression size, must be between 0 and {MAX_COMPRESSION_SIZE}"
+    ))
 }
 
 fn api_key_source(source: &str) -> AwsResult<String> {
@@ -160,7 +235,10 @@ fn api_key_source(source: &str) -> AwsResult<String> {
     }
 }
 
-/// The endpoint configuration: one type of EDGE (the default), REGIONAL or PRIVATE.
+/// The endpoint configuration (its enums already checked): one type, EDGE when none is
+/// given. A PRIVATE API is dualstack only, and dualstack by default; the others default to
+/// ipv4 (recorded: LocalStack test_create_rest_api_verify_defaults,
+/// test_create_rest_api_private_type).
 fn endpoint_configuration(input: Option<&Map<String, Value>>) -> AwsResult<EndpointConfiguration> {
     let Some(input) = input else {
         return Ok(EndpointConfiguration {
@@ -169,26 +247,26 @@ fn endpoint_configuration(input: Option<&Map<String, Value>>) -> AwsResult<Endpo
             vpc_endpoint_ids: Vec::new(),
         });
     };
-    let types = str_list(input, "types")?;
-    let types = if types.is_empty() {
-        vec!["EDGE".to_owned()]
-    } else {
-        types
+    let types = match input.get("types") {
+        None | Some(Value::Null) => vec!["EDGE".to_owned()],
+        Some(_) => str_list(input, "types")?,
     };
+    // An empty list disables every type (recorded: LocalStack
+    // test_create_rest_api_with_endpoint_configuration).
+    if types.is_empty() {
+        return Err(bad_request(
+            "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.",
+        ));
+    }
     if types.len() > 1 {
         return Err(bad_request("Cannot create an api with multiple Endpoint Types."));
     }
-    for t in &types {
-        endpoint_type(t)?;
-    }
-    let ip_address_type = opt_str(input, "ipAddressType")?.unwrap_or_else(|| "ipv4".into());
-    if !["ipv4", "dualstack"].contains(&ip_address_type.as_str()) {
-        return Err(bad_request(format!(
-            "Invalid IP address type specified: {ip_address_type}. Valid values are ipv4, dualstack"
-        )));
-    }
+    let private = types.iter().any(|t| t == "PRIVATE");
+    let ip_address_type =
+        opt_str(input, "ipAddressType")?.unwrap_or_else(|| if private { "dualstack" } else { "ipv4" }.into());
+    check_private_dualstack(private, &ip_address_type)?;
     let vpc_endpoint_ids = str_list(input, "vpcEndpointIds")?;
-    if !vpc_endpoint_ids.is_empty() && types.first().map(String::as_str) != Some("PRIVATE") {
+    if !vpc_endpoint_ids.is_empty() && !private {
         return Err(bad_request(
             "VPC endpoint IDs can only be specified for APIs of endpoint type PRIVATE",
         ));
@@ -200,13 +278,13 @@ fn endpoint_configuration(input: Option<&Map<String, Value>>) -> AwsResult<Endpo
     })
 }
 
-fn endpoint_type(t: &str) -> AwsResult<()> {
-    match t {
-        "EDGE" | "REGIONAL" | "PRIVATE" => Ok(()),
-        other => Err(bad_request(format!(
-            "Invalid EndpointType specified: {other}. Valid values are EDGE, REGIONAL, PRIVATE"
-        ))),
+fn check_private_dualstack(private: bool, ip_address_type: &str) -> AwsResult<()> {
+    if private && ip_address_type != "dualstack" {
+        return Err(bad_request(
+            "Only dualstack ipAddressType is supported for Private APIs.",
+        ));
     }
+    Ok(())
 }
 
 /// `GET /restapis`.
@@ -235,13 +313,34 @@ pub(super) fn update_rest_api(ctx: &Ctx<'_>, id: &str, ops: &[PatchOp]) -> AwsRe
         for op in ops {
             patch_rest_api(api, op)?;
         }
-        Ok(respond(200, api))
+        let endpoint = &api.endpoint_configuration;
+        check_private_dualstack(
+            endpoint.types.iter().any(|t| t == "PRIVATE"),
+            endpoint.ip_address_type.as_deref().unwrap_or("ipv4"),
+        )?;
+        Ok(with_empty_tags(respond(200, api)))
     })
 }
+
+/// The API's own fields that only `replace` changes (recorded for `minimumCompressionSize` and
+/// `endpointConfiguration/ipAddressType`: LocalStack test_update_rest_api_compression,
+/// test_update_rest_api_ip_address_type).
+const REPLACE_ONLY: [&str; 7] = [
+    "/name",
+    "/version",
+    "/policy",
+    "/apiKeySource",
+    "/minimumCompressionSize",
+    "/disableExecuteApiEndpoint",
+    "/endpointConfiguration/ipAddressType",
+];
 
 fn patch_rest_api(api: &mut RestApi, op: &PatchOp) -> AwsResult<()> {
     let tokens = op.tokens();
     let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    if op.op != "replace" && REPLACE_ONLY.contains(&op.path.as_str()) {
+        return Err(op.unsupported_op("replace"));
+    }
     match (op.op.as_str(), tokens.as_slice()) {
         ("replace", ["name"]) => {
             api.name = op
@@ -249,17 +348,23 @@ fn patch_rest_api(api: &mut RestApi, op: &PatchOp) -> AwsResult<()> {
                 .ok_or_else(|| bad_request("Invalid REST API name specified"))?;
         }
         ("replace", ["description"]) => api.description = op.opt_value(),
+        ("remove", ["description"]) => api.description = None,
         ("replace", ["version"]) => api.version = op.opt_value(),
         ("replace", ["policy"]) => api.policy = op.opt_value(),
         ("replace", ["apiKeySource"]) => api.api_key_source = api_key_source(op.value()?)?,
         ("replace", ["minimumCompressionSize"]) => {
+            // A value that is no number reads as out of range (recorded: LocalStack
+            // test_update_rest_api_compression).
             api.minimum_compression_size = match op.opt_value() {
                 None => None,
-                Some(_) => Some(op.int()?),
+                Some(v) => Some(v.parse::<i64>().map_err(|_| compression_size_error())?),
             };
             check_compression_size(api.minimum_compression_size)?;
         }
-        ("replace", ["disableExecuteApiEndpoint"]) => api.disable_execute_api_endpoint = op.bool()?,
+        ("replace", ["disableExecuteApiEndpoint"]) => api.disable_execute_api_endpoint = op.bool(),
+        // The list itself is no path: a patch names a type in it (recorded: LocalStack
+        // test_update_rest_api_behaviour).
+        (_, ["binaryMediaTypes"]) => return Err(op.unknown_path()),
         ("add", ["binaryMediaTypes", media_type]) => {
             if !api.binary_media_types.iter().any(|t| t == media_type) {
                 api.binary_media_types.push((*media_type).to_owned());
@@ -275,22 +380,39 @@ fn patch_rest_api(api: &mut RestApi, op: &PatchOp) -> AwsResult<()> {
                 api.binary_media_types.push(new);
             }
         }
-        ("replace", ["endpointConfiguration", "types", _]) => {
-            let t = op.value()?;
-            endpoint_type(t)?;
-            api.endpoint_configuration.types = vec![t.to_owned()];
-            if t != "PRIVATE" {
-                api.endpoint_configuration.vpc_endpoint_ids.clear();
-            }
+        ("replace", ["endpointConfiguration", "types", _]) => set_endpoint_type(api, op.value()?)?,
+        // AWS's wording, recorded for `remove` (LocalStack test_update_rest_api_ip_address_type).
+        (_, ["endpointConfiguration", "types", _]) => {
+            return Err(bad_request(
+                "Invalid patch operation specified. Must be 'add'|'remove'|'replace'",
+            ));
         }
         ("replace", ["endpointConfiguration", "ipAddressType"]) => {
             let t = op.value()?;
-            if !["ipv4", "dualstack"].contains(&t) {
-                return Err(bad_request(format!("Invalid IP address type specified: {t}")));
+            if !IP_ADDRESS_TYPES.contains(&t) {
+                return Err(bad_request("ipAddressType must be either ipv4 or dualstack."));
             }
             api.endpoint_configuration.ip_address_type = Some(t.to_owned());
         }
         _ => return Err(op.invalid_path(REST_API_PATHS)),
+    }
+    Ok(())
+}
+
+/// A new endpoint type; becoming PRIVATE switches the API to dualstack, the only address type
+/// a private API has (recorded: LocalStack test_update_rest_api_ip_address_type).
+fn set_endpoint_type(api: &mut RestApi, t: &str) -> AwsResult<()> {
+    if !ENDPOINT_TYPES.contains(&t) {
+        return Err(bad_request(
+            "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+        ));
+    }
+    let endpoint = &mut api.endpoint_configuration;
+    endpoint.types = vec![t.to_owned()];
+    if t == "PRIVATE" {
+        endpoint.ip_address_type = Some("dualstack".into());
+    } else {
+        endpoint.vpc_endpoint_ids.clear();
     }
     Ok(())
 }
@@ -449,7 +571,8 @@ fn check_placement(api: &RestApi, parent_id: &str, part: &str, moving: Option<&s
     Ok(())
 }
 
-const RESOURCE_PATHS: &str = "/pathPart, /parentId";
+/// As AWS lists them (recorded: LocalStack test_update_resource_behaviour).
+const RESOURCE_PATHS: &str = "/parentId, /pathPart";
 
 /// `PATCH /restapis/{id}/resources/{resource}`: rename or move (the subtree follows).
 pub(super) fn update_resource(
@@ -460,27 +583,7 @@ pub(super) fn update_resource(
 ) -> AwsResult<RestResponse> {
     edit(ctx, id, |api| {
         for op in ops {
-            let current = resource(api, resource_id)?.clone();
-            let is_root = current.parent_id.is_none();
-            match (op.op.as_str(), op.path.as_str()) {
-                ("replace", "/pathPart") if !is_root => {
-                    let part = op.value()?.to_owned();
-                    check_path_part(&part)?;
-                    let parent = current.parent_id.clone().unwrap_or_default();
-                    check_placement(api, &parent, &part, Some(resource_id))?;
-                    resource_mut(api, resource_id)?.path_part = Some(part);
-                }
-                ("replace", "/parentId") if !is_root => {
-                    let parent = op.value()?.to_owned();
-                    if api.subtree(resource_id).contains(&parent) {
-                        return Err(bad_request("Cannot move a resource below itself"));
-                    }
-                    let part = current.path_part.clone().unwrap_or_default();
-                    check_placement(api, &parent, &part, Some(resource_id))?;
-                    resource_mut(api, resource_id)?.parent_id = Some(parent);
-                }
-                _ => return Err(op.invalid_path(RESOURCE_PATHS)),
-            }
+            patch_resource(api, resource_id, op)?;
             api.recompute_paths();
         }
         Ok(RestResponse::json(
@@ -488,6 +591,43 @@ pub(super) fn update_resource(
             render_resource(resource(api, resource_id)?, false),
         ))
     })
+}
+
+/// One operation on a resource: only `replace`, of `/pathPart` or `/parentId`, and never on
+/// the root (recorded: LocalStack test_update_resource_behaviour,
+/// test_update_resource_on_root).
+fn patch_resource(api: &mut RestApi, resource_id: &str, op: &PatchOp) -> AwsResult<()> {
+    let current = resource(api, resource_id)?.clone();
+    let field = match op.path.as_str() {
+        "/pathPart" => "pathPart",
+        "/parentId" => "parentId",
+        _ => return Err(op.invalid_path(RESOURCE_PATHS)),
+    };
+    if op.op != "replace" {
+        return Err(bad_request(format!(
+            "Invalid patch path  '{}' specified for op '{}'. Please choose supported operations",
+            op.path, op.op
+        )));
+    }
+    if current.parent_id.is_none() {
+        return Err(bad_request(format!("Root resource cannot update its {field}.")));
+    }
+    if field == "pathPart" {
+        let part = op.value()?.to_owned();
+        check_path_part(&part)?;
+        let parent = current.parent_id.clone().unwrap_or_default();
+        check_placement(api, &parent, &part, Some(resource_id))?;
+        resource_mut(api, resource_id)?.path_part = Some(part);
+    } else {
+        let parent = op.value()?.to_owned();
+        if api.subtree(resource_id).contains(&parent) {
+            return Err(bad_request("Resources cannot be cyclical."));
+        }
+        let part = current.path_part.clone().unwrap_or_default();
+        check_placement(api, &parent, &part, Some(resource_id))?;
+        resource_mut(api, resource_id)?.parent_id = Some(parent);
+    }
+    Ok(())
 }
 
 /// `DELETE /restapis/{id}/resources/{resource}`: the resource and everything below it.

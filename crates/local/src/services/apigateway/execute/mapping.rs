@@ -151,7 +151,7 @@ pub(super) fn method_response(
         .status_code
         .parse::<u16>()
         .map_err(|_| GatewayError::InternalServerError)?;
-    let (content_type, body) = match response_template(&chosen.response_templates, accept) {
+    let (content_type, body) = match response_template(chosen.templates(), accept) {
         Some((content_type, source)) if !source.trim().is_empty() => {
             let request = Request {
                 body: backend.body.clone(),
@@ -265,7 +265,7 @@ mod tests {
             status_code: code.into(),
             selection_pattern: pattern.map(str::to_owned),
             response_parameters: BTreeMap::new(),
-            response_templates: BTreeMap::new(),
+            response_templates: None,
             content_handling: None,
         }
     }
@@ -363,10 +363,13 @@ mod tests {
     #[test]
     fn response_templates_and_parameters() {
         let mut chosen = response("200", None);
-        chosen.response_templates.insert(
-            "application/json".into(),
-            r#"{"n": $input.path('$.FailedRecordCount')}"#.into(),
-        );
+        chosen
+            .response_templates
+            .get_or_insert_with(BTreeMap::new)
+            .insert(
+                "application/json".into(),
+                r#"{"n": $input.path('$.FailedRecordCount')}"#.into(),
+            );
         chosen.response_parameters.insert(
             "method.response.header.Access-Control-Allow-Origin".into(),
             "'*'".into(),
