@@ -15,6 +15,9 @@ pub struct AwsError {
     pub status: u16,
     /// For awsQuery: `Sender` (client error) or `Receiver` (server error).
     pub sender: bool,
+    /// Raised outside the service's modelled errors (a front-end check), so restJson renders
+    /// it as a bare `message` even under a modelled code (see [`AwsError::bare`]).
+    pub bare: bool,
 }
 
 impl AwsError {
@@ -25,7 +28,17 @@ impl AwsError {
             message: message.into(),
             status: 400,
             sender: true,
+            bare: false,
         }
+    }
+
+    /// Marks the error as answered with a bare `message`, without the modelled members
+    /// (Lambda's `Type`): some checks answer so under a modelled code (recorded: LocalStack
+    /// test_function_concurrency_limits).
+    #[must_use]
+    pub fn bare(mut self) -> Self {
+        self.bare = true;
+        self
     }
 
     /// Sets the HTTP status.

@@ -387,25 +387,37 @@ async fn create_function_validates_as_lambda_does() {
         "{err:?}"
     );
 
+    // A runtime Lambda blocked is named in its refusal; one it no longer knows (long gone, or
+    // never) is an unknown value, checked by the service (hence not a ValidationException).
     let err = base()
-        .runtime(Runtime::Python27)
+        .runtime(Runtime::Go1x)
         .send()
         .await
         .unwrap_err()
         .into_service_error();
     assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
-    assert!(
-        err.message()
-            .unwrap()
-            .starts_with("The runtime parameter of python2.7 is no longer supported")
+    assert_eq!(
+        err.message(),
+        Some(
+            "The runtime parameter of go1.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions."
+        )
     );
-    let err = base()
-        .runtime(Runtime::from("cobol85"))
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert_eq!(err.code(), Some("ValidationException"));
+    for unknown in [Runtime::Python27, Runtime::from("cobol85")] {
+        let err = base()
+            .runtime(unknown.clone())
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+        let message = err.message().unwrap();
+        assert!(
+            message.starts_with(&format!(
+                "Value {unknown} at 'runtime' failed to satisfy constraint"
+            )) && message.ends_with("or be a valid ARN"),
+            "{message}"
+        );
+    }
 
     let err = base()
         .environment(
@@ -1017,21 +1029,29 @@ async fn mappings_are_validated_unique_and_listed_by_function_and_stream() {
         err.message(),
         Some(format!("Stream not found: {ghost_stream}").as_str())
     );
+    // A missing function is a bad parameter here, whatever the source.
     let err = create("ghost", &events)
         .send()
         .await
         .unwrap_err()
         .into_service_error();
-    assert!(err.is_resource_not_found_exception(), "{err:?}");
-    assert_eq!(
-        err.message(),
-        Some(
-            format!(
-                "Function not found: arn:aws:lambda:us-east-1:{}:function:ghost",
-                common::ACCOUNT
-            )
-            .as_str()
-        )
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+    assert_eq!(err.message(), Some("Function does not exist"));
+    // Sources Lambda knows but the runtime does not map are refused once the function is found.
+    let queue = format!("arn:aws:sqs:us-east-1:{}:queue", common::ACCOUNT);
+    let err = c
+        .lambda
+        .create_event_source_mapping()
+        .function_name("one")
+        .event_source_arn(&queue)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+    assert!(
+        err.message().unwrap().contains("maps only Kinesis streams"),
+        "{err:?}"
     );
 
     let first = create("one", &events)
@@ -1287,5 +1307,182 @@ async fn function_configurations_carry_their_runtime_version() {
             .and_then(|r| r.runtime_version_arn()),
         Some(arn.as_str())
     );
+    local.shutdown().await;
+}
+
+/// `LoggingConfig` is kept and merged as Lambda merges it (JSON brings INFO log levels, Text
+/// has none), and SnapStart is kept for the runtimes that support it.
+#[tokio::test]
+async fn logging_and_snap_start_settings_are_kept_as_lambda_keeps_them() {
+    use aws_sdk_lambda::types::{
+        ApplicationLogLevel, LogFormat, LoggingConfig, SnapStart, SnapStartApplyOn, SystemLogLevel,
+    };
+    let local = common::start().await;
+    let c = clients(&local);
+    let role = role(&c, "fn-role", TRUST_LAMBDA).await;
+    let created = c
+        .lambda
+        .create_function()
+        .function_name("logged")
+        .runtime(Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(&role)
+        .code(code(&common::zip_bootstrap(b"x")))
+        .logging_config(
+            LoggingConfig::builder()
+                .log_format(LogFormat::Json)
+                .application_log_level(ApplicationLogLevel::Debug)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let logging = created.logging_config().unwrap();
+    assert_eq!(logging.log_format(), Some(&LogFormat::Json));
+    assert_eq!(logging.application_log_level(), Some(&ApplicationLogLevel::Debug));
+    assert_eq!(logging.system_log_level(), Some(&SystemLogLevel::Info));
+    assert_eq!(logging.log_group(), Some("/aws/lambda/logged"));
+
+    // Back to Text: the log levels go, the log group stays.
+    let updated = c
+        .lambda
+        .update_function_configuration()
+        .function_name("logged")
+        .logging_config(LoggingConfig::builder().log_format(LogFormat::Text).build())
+        .send()
+        .await
+        .unwrap();
+    let logging = updated.logging_config().unwrap();
+    assert_eq!(logging.log_format(), Some(&LogFormat::Text));
+    assert_eq!(logging.application_log_level(), None);
+    assert_eq!(logging.system_log_level(), None);
+    assert_eq!(logging.log_group(), Some("/aws/lambda/logged"));
+    let err = c
+        .lambda
+        .update_function_configuration()
+        .function_name("logged")
+        .logging_config(
+            LoggingConfig::builder()
+                .application_log_level(ApplicationLogLevel::Warn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+    assert!(
+        err.message()
+            .unwrap()
+            .starts_with("LogLevel is not supported when LogFormat is set to \"Text\"."),
+        "{err:?}"
+    );
+
+    let snap_start = || {
+        SnapStart::builder()
+            .apply_on(SnapStartApplyOn::PublishedVersions)
+            .build()
+    };
+    let err = c
+        .lambda
+        .update_function_configuration()
+        .function_name("logged")
+        .snap_start(snap_start())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+    assert_eq!(
+        err.message(),
+        Some("provided.al2023 is not supported for SnapStart enabled functions.")
+    );
+    let created = c
+        .lambda
+        .create_function()
+        .function_name("snappy")
+        .runtime(Runtime::Java21)
+        .handler("example.Handler")
+        .role(&role)
+        .code(code(&common::zip_bootstrap(b"x")))
+        .snap_start(snap_start())
+        .send()
+        .await
+        .unwrap();
+    let snap = created.snap_start().unwrap();
+    assert_eq!(snap.apply_on(), Some(&SnapStartApplyOn::PublishedVersions));
+    // Only published versions are optimized.
+    assert_eq!(
+        snap.optimization_status(),
+        Some(&aws_sdk_lambda::types::SnapStartOptimizationStatus::Off)
+    );
+    local.shutdown().await;
+}
+
+/// A name and a qualifier breaking their constraints are reported together; reservations
+/// are for functions, not versions; deleting a version that was never published succeeds
+/// and leaves the function.
+#[tokio::test]
+async fn names_qualifiers_and_versions_are_checked_as_lambda_checks_them() {
+    let local = common::start().await;
+    let c = clients(&local);
+    let role = role(&c, "fn-role", TRUST_LAMBDA).await;
+    function(&c, "kept", &role).await;
+
+    let err = c
+        .lambda
+        .get_function()
+        .function_name("bad!")
+        .qualifier("bad!")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ValidationException"));
+    let message = err.message().unwrap();
+    assert!(
+        message.starts_with("2 validation errors detected: Value 'bad!' at 'functionName'")
+            && message.contains("; Value 'bad!' at 'qualifier' failed to satisfy constraint"),
+        "{message}"
+    );
+
+    let qualified = format!(
+        "arn:aws:lambda:us-east-1:{}:function:kept:$LATEST",
+        common::ACCOUNT
+    );
+    let only_functions = "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.";
+    let err = c
+        .lambda
+        .get_function_concurrency()
+        .function_name(&qualified)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+    assert_eq!(err.message(), Some(only_functions));
+    let err = c
+        .lambda
+        .delete_function_concurrency()
+        .function_name(&qualified)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.message(), Some(only_functions));
+
+    c.lambda
+        .delete_function()
+        .function_name("kept")
+        .qualifier("3")
+        .send()
+        .await
+        .unwrap();
+    c.lambda
+        .get_function()
+        .function_name("kept")
+        .send()
+        .await
+        .unwrap();
     local.shutdown().await;
 }

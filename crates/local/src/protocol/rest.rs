@@ -104,7 +104,7 @@ const LAMBDA_UNMODELLED: &[&str] = &[
 /// Renders an error.
 pub fn error(err: &AwsError, style: ErrorStyle, request_id: &str) -> Response<Body> {
     let body = match style {
-        ErrorStyle::Lambda if LAMBDA_UNMODELLED.contains(&err.code.as_str()) => {
+        ErrorStyle::Lambda if LAMBDA_UNMODELLED.contains(&err.code.as_str()) || err.bare => {
             serde_json::json!({ "message": err.message })
         }
         ErrorStyle::Lambda => {

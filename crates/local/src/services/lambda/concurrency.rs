@@ -6,8 +6,10 @@
 //! 100 unreserved, so reservations across the account's functions total at most 900. The
 //! runtime does not throttle invocations by it.
 
-use super::functions::load_for_mapping;
-use super::{body_of, function_key, invalid, missing, opt_int, out_of_range};
+use super::functions::load;
+use super::{
+    FunctionRef, NameShape, body_of, function_key, function_ref, invalid, missing, opt_int, out_of_range,
+};
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::services::Ctx;
 use crate::{AwsError, AwsResult};
@@ -31,8 +33,15 @@ pub(super) fn put(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<Rest
         return Err(e);
     }
     let n = u64::try_from(n).unwrap_or_default();
+    let fref = function(ctx, raw)?;
+    // The reservation goes to `$LATEST`, which a missing function's message names
+    // (recorded: LocalStack test_function_concurrency_exceptions).
+    let latest = FunctionRef {
+        qualifier: Some("$LATEST".into()),
+        ..fref
+    };
     ctx.store.write(|t| {
-        let mut doc = load_for_mapping(t, ctx, raw)?;
+        let mut doc = load(t, ctx, &latest)?;
         let name = doc
             .get("FunctionName")
             .and_then(Value::as_str)
@@ -45,9 +54,12 @@ pub(super) fn put(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<Rest
             .filter_map(|(_, d)| d.get(FIELD).and_then(Value::as_u64))
             .sum();
         if others + n > ACCOUNT_CONCURRENCY - MIN_UNRESERVED {
+            // The account-wide check answers without `Type` (recorded: LocalStack
+            // test_function_concurrency_limits).
             return Err(invalid(format!(
                 "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}]."
-            )));
+            ))
+            .bare());
         }
         doc.insert(FIELD.into(), json!(n));
         t.put(&function_key(ctx, &name), &doc)?;
@@ -61,7 +73,8 @@ pub(super) fn put(ctx: &Ctx<'_>, req: &RestRequest, raw: &str) -> AwsResult<Rest
 
 /// `GetFunctionConcurrency`: the reservation, or nothing when there is none.
 pub(super) fn get(ctx: &Ctx<'_>, raw: &str) -> AwsResult<RestResponse> {
-    let doc = ctx.store.read(|t| load_for_mapping(t, ctx, raw))?;
+    let fref = function(ctx, raw)?;
+    let doc = ctx.store.read(|t| load(t, ctx, &fref))?;
     Ok(RestResponse::json(
         200,
         match doc.get(FIELD).and_then(Value::as_u64) {
@@ -73,8 +86,9 @@ pub(super) fn get(ctx: &Ctx<'_>, raw: &str) -> AwsResult<RestResponse> {
 
 /// `DeleteFunctionConcurrency`: 204.
 pub(super) fn delete(ctx: &Ctx<'_>, raw: &str) -> AwsResult<RestResponse> {
+    let fref = function(ctx, raw)?;
     ctx.store.write(|t| {
-        let mut doc = load_for_mapping(t, ctx, raw)?;
+        let mut doc = load(t, ctx, &fref)?;
         if doc.remove(FIELD).is_some() {
             let name = doc
                 .get("FunctionName")
@@ -86,4 +100,16 @@ pub(super) fn delete(ctx: &Ctx<'_>, raw: &str) -> AwsResult<RestResponse> {
         Ok::<_, AwsError>(())
     })?;
     Ok(RestResponse::empty(204))
+}
+
+/// The function a reservation is for: a function, never one of its versions or aliases
+/// (recorded: LocalStack test_function_concurrency_exceptions).
+fn function(ctx: &Ctx<'_>, raw: &str) -> AwsResult<FunctionRef> {
+    let fref = function_ref(ctx, raw, None, NameShape::Function)?;
+    if fref.qualifier.is_some() {
+        return Err(invalid(
+            "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.",
+        ));
+    }
+    Ok(fref)
 }

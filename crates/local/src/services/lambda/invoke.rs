@@ -21,7 +21,7 @@
 
 use super::executor::{Executor, Invocation, Outcome};
 use super::functions::function_not_found;
-use super::{FunctionRef, conflict, parse_function_ref, validation};
+use super::{NameShape, conflict, function_ref, validation};
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::services::Ctx;
 use crate::{AwsError, AwsResult};
@@ -48,26 +48,14 @@ pub(super) fn invoke(
     req: &RestRequest,
     raw: &str,
 ) -> AwsResult<RestResponse> {
-    let fref = parse_function_ref(ctx, raw)?;
-    let qualifier = req
-        .query("Qualifier")
-        .map(str::to_owned)
-        .or(fref.qualifier.clone());
+    let fref = function_ref(ctx, raw, req.query("Qualifier"), NameShape::Namespaced)?;
     let kind = invocation_type(req)?;
     let tail = log_type(req)?;
     let function = ctx
         .store
         .read(|t| super::function_doc(t, ctx, &fref.name))?
-        .filter(|_| !fref.elsewhere && qualifier.as_deref().is_none_or(|q| q == "$LATEST"))
-        .ok_or_else(|| {
-            function_not_found(
-                ctx,
-                &FunctionRef {
-                    qualifier: qualifier.clone(),
-                    ..fref.clone()
-                },
-            )
-        })?;
+        .filter(|_| !fref.elsewhere && fref.qualifier.as_deref().is_none_or(|q| q == "$LATEST"))
+        .ok_or_else(|| function_not_found(ctx, &fref))?;
     if function["State"] == "Pending" {
         return Err(conflict(
             "The operation cannot be performed at this time. The function is currently in the following state: Pending",

@@ -16,10 +16,9 @@
 //! - `_created_ms`, the listing order;
 //! - `_gone_at_ms`: set by `DeleteEventSourceMapping`; `Deleting` until then, absent after.
 
-use super::functions::load_for_mapping;
 use super::{
-    body_of, conflict, function_arn, invalid, missing, not_in_enum, opt_bool, opt_int, opt_str,
-    opt_string_map, parse_function_ref, validation,
+    FunctionRef, NameShape, body_of, conflict, function_arn, function_ref, invalid, missing, not_in_enum,
+    opt_bool, opt_int, opt_str, opt_string_map, validation,
 };
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::services::iam::{RoleAccess, role_for_service};
@@ -37,21 +36,36 @@ pub(super) const KIND: &str = "event-source-mapping";
 // ---- operations ----
 
 /// `CreateEventSourceMapping`: 202, `State: Creating`.
+///
+/// Lambda checks the request (the destination among the options first), then the source's
+/// kind, then that the function exists, then the source itself (recorded: LocalStack
+/// test_event_source_mapping_exceptions). Sources other than Kinesis streams are refused once
+/// the function is found.
 pub(super) fn create(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> {
     let body = body_of(req)?;
     let raw_function = opt_str(&body, "FunctionName")?.ok_or_else(|| missing("functionName"))?;
-    let fref = parse_function_ref(ctx, raw_function)?;
+    let fref = function_ref(ctx, raw_function, None, NameShape::Namespaced)?;
+    let mut options = options(&body)?;
     let source = opt_str(&body, "EventSourceArn")?
         .ok_or_else(|| invalid("Unrecognized event source."))?
         .to_owned();
-    check_kinesis_arn(&source)?;
-    let start = starting_position(&body)?;
-    let mut options = options(&body)?;
+    let kind = source_kind(&source)?;
+    let start = if kind == SourceKind::Kinesis {
+        starting_position(&body)?
+    } else {
+        Doc::new()
+    };
     let enabled = opt_bool(&body, "Enabled")?.unwrap_or(true);
     let tags = opt_string_map(&body, "Tags")?.unwrap_or_default();
+    super::tags::check_count(tags.len())?;
     let doc = ctx.store.write(|t| {
         purge_gone(t, ctx)?;
-        let function = load_for_mapping(t, ctx, raw_function)?;
+        let function = mapped_function(t, ctx, &fref)?;
+        if kind != SourceKind::Kinesis {
+            return Err(invalid(format!(
+                "The local runtime maps only Kinesis streams to functions; unsupported event source: {source}"
+            )));
+        }
         let arn = function_arn(ctx, &fref.name);
         check_source(t, ctx, &source, &function)?;
         check_unique(t, ctx, &source, &arn, &fref.name, None)?;
@@ -82,7 +96,7 @@ pub(super) fn list(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> 
     let start = req.query("Marker").map(super::decode_marker).transpose()?;
     let function = req
         .query("FunctionName")
-        .map(|raw| parse_function_ref(ctx, raw))
+        .map(|raw| function_ref(ctx, raw, None, NameShape::Namespaced))
         .transpose()?
         .map(|fref| (!fref.elsewhere).then(|| function_arn(ctx, &fref.name)));
     let source = req.query("EventSourceArn");
@@ -112,15 +126,15 @@ pub(super) fn list(ctx: &Ctx<'_>, req: &RestRequest) -> AwsResult<RestResponse> 
 pub(super) fn update(ctx: &Ctx<'_>, req: &RestRequest, uuid: &str) -> AwsResult<RestResponse> {
     let body = body_of(req)?;
     let fref = opt_str(&body, "FunctionName")?
-        .map(|raw| parse_function_ref(ctx, raw).map(|f| (raw.to_owned(), f)))
+        .map(|raw| function_ref(ctx, raw, None, NameShape::Namespaced))
         .transpose()?;
     let mut options = options(&body)?;
     let enabled = opt_bool(&body, "Enabled")?;
     let doc = ctx.store.write(|t| {
         let mut doc = load(t, ctx, uuid)?;
         ensure_settled(&doc, ctx.now_ms)?;
-        if let Some((raw, fref)) = &fref {
-            let function = load_for_mapping(t, ctx, raw)?;
+        if let Some(fref) = &fref {
+            let function = mapped_function(t, ctx, fref)?;
             let arn = function_arn(ctx, &fref.name);
             let source = str_of(&doc, "EventSourceArn").to_owned();
             check_source(t, ctx, &source, &function)?;
@@ -243,6 +257,15 @@ pub fn set_processing_result(
 
 fn not_found() -> AwsError {
     super::not_found("The resource you requested does not exist.")
+}
+
+/// The function a mapping is for; a missing one is a bad parameter here, not a missing
+/// resource (recorded: LocalStack test_event_source_mapping_exceptions).
+fn mapped_function(txn: &Txn<'_>, ctx: &Ctx<'_>, fref: &FunctionRef) -> AwsResult<Doc> {
+    match super::functions::load(txn, ctx, fref) {
+        Err(e) if e.code == "ResourceNotFoundException" => Err(invalid("Function does not exist")),
+        found => found,
+    }
 }
 
 fn load(txn: &Txn<'_>, ctx: &Ctx<'_>, uuid: &str) -> AwsResult<Doc> {
@@ -420,14 +443,20 @@ fn check_unique(
 
 // ---- validating input ----
 
-/// Only Kinesis streams are event sources here.
-fn check_kinesis_arn(arn: &str) -> AwsResult<()> {
+/// The kinds of event source Lambda knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    /// The only kind mapped here.
+    Kinesis,
+    /// SQS, DynamoDB streams, MSK, MQ, DocumentDB: known to Lambda, not mapped here.
+    Other,
+}
+
+fn source_kind(arn: &str) -> AwsResult<SourceKind> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
-        ["arn", _, "kinesis", _, _, resource] if resource.starts_with("stream/") => Ok(()),
-        ["arn", _, "sqs" | "dynamodb" | "kafka" | "mq" | "docdb", ..] => Err(invalid(format!(
-            "The local runtime maps only Kinesis streams to functions; unsupported event source: {arn}"
-        ))),
+        ["arn", _, "kinesis", _, _, resource] if resource.starts_with("stream/") => Ok(SourceKind::Kinesis),
+        ["arn", _, "sqs" | "dynamodb" | "kafka" | "mq" | "docdb", ..] => Ok(SourceKind::Other),
         _ => Err(invalid(format!(
             "Unrecognized event source, must be kinesis, dynamodb stream or sqs. Unsupported source arn : {arn}"
         ))),

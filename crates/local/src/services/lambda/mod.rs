@@ -29,6 +29,9 @@
 //!   for IAM to have propagated it) fails `CreateFunction` with AWS's exact message.
 //! - Deleting a function leaves its event source mappings in place, as AWS does: they stay
 //!   until deleted and the poller finds no function behind them.
+//! - Function names, qualifiers and taggable ARNs are checked against Lambda's model
+//!   patterns, quoted as its front end quotes them (`names`); an ARN of another region is
+//!   "not reachable in this region", and a name's qualifier must agree with `Qualifier`.
 
 pub(crate) mod code;
 mod concurrency;
@@ -36,6 +39,7 @@ pub(crate) mod executor;
 mod functions;
 mod invoke;
 mod mappings;
+mod names;
 pub(crate) mod poller;
 mod runtime_api;
 mod tags;
@@ -48,6 +52,7 @@ use super::Ctx;
 use crate::protocol::rest::{RestRequest, RestResponse};
 use crate::{AwsError, AwsResult};
 use executor::Executor;
+use names::{FunctionRef, NameShape, function_ref};
 use std::sync::Arc;
 
 /// Handles one request.
@@ -209,75 +214,6 @@ fn opt_string_map(
 }
 
 // ---- names and ARNs ----
-
-/// A function reference as AWS accepts it: `name`, `name:qualifier`,
-/// `123456789012:function:name[:qualifier]` or the full ARN.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FunctionRef {
-    name: String,
-    qualifier: Option<String>,
-    /// Account and region named by an ARN, when they differ from the caller's.
-    elsewhere: bool,
-}
-
-/// The pattern AWS reports for a malformed `FunctionName`.
-const FUNCTION_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?";
-
-fn is_function_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn is_qualifier(q: &str) -> bool {
-    q == "$LATEST"
-        || (!q.is_empty()
-            && q.len() <= 128
-            && q.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-}
-
-/// Parses a `FunctionName` path label or member.
-fn parse_function_ref(ctx: &Ctx<'_>, raw: &str) -> AwsResult<FunctionRef> {
-    let bad = || {
-        validation(format!(
-            "1 validation error detected: Value '{raw}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}"
-        ))
-    };
-    let parts: Vec<&str> = raw.split(':').collect();
-    let (account, region, rest): (Option<&str>, Option<&str>, &[&str]) = match parts.as_slice() {
-        [
-            "arn",
-            _partition,
-            "lambda",
-            region,
-            account,
-            "function",
-            rest @ ..,
-        ] => (Some(*account), Some(*region), rest),
-        [account, "function", rest @ ..]
-            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            (Some(*account), None, rest)
-        }
-        rest => (None, None, rest),
-    };
-    let (name, qualifier) = match rest {
-        [name] => (*name, None),
-        [name, q] if is_qualifier(q) => (*name, Some((*q).to_owned())),
-        _ => return Err(bad()),
-    };
-    if !is_function_name(name) {
-        return Err(bad());
-    }
-    Ok(FunctionRef {
-        name: name.to_owned(),
-        qualifier,
-        elsewhere: account.is_some_and(|a| a != ctx.account()) || region.is_some_and(|r| r != ctx.region()),
-    })
-}
 
 /// `arn:aws:lambda:{region}:{account}:function:{name}`.
 fn function_arn(ctx: &Ctx<'_>, name: &str) -> String {
