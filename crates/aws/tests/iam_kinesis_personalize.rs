@@ -128,7 +128,7 @@ async fn four_kinds_are_created_updated_replaced_and_destroyed() {
         .await
         .unwrap();
     assert_eq!(datasets.datasets().len(), 1);
-    assert_eq!(datasets.datasets()[0].dataset_type(), Some("Interactions"));
+    assert_eq!(datasets.datasets()[0].dataset_type(), Some("INTERACTIONS"));
     assert_eq!(datasets.datasets()[0].status(), Some("ACTIVE"));
     let tracker = personalize
         .describe_event_tracker()

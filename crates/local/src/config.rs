@@ -52,7 +52,9 @@ pub struct Profile {
     pub personalize_delete_ms: u64,
     /// Personalize dataset import job: CREATE PENDING → ACTIVE (or CREATE FAILED).
     pub import_job_ready_ms: u64,
-    /// Personalize solution: CREATE PENDING → ACTIVE.
+    /// Personalize solution: CREATE PENDING → ACTIVE. 0 in every profile: AWS answers a new
+    /// solution ACTIVE at once (recorded in aws-samples notebooks); a test may set it to
+    /// exercise waiting.
     pub solution_ready_ms: u64,
     /// Personalize solution version (training): CREATE PENDING → ACTIVE (or CREATE FAILED).
     pub solution_version_ready_ms: u64,
@@ -106,7 +108,7 @@ impl Profile {
             tracker_ready_ms: 300,
             personalize_delete_ms: 200,
             import_job_ready_ms: 200,
-            solution_ready_ms: 100,
+            solution_ready_ms: 0,
             solution_version_ready_ms: 300,
             campaign_ready_ms: 200,
             function_ready_ms: 100,
@@ -128,7 +130,7 @@ impl Profile {
             tracker_ready_ms: 60_000,
             personalize_delete_ms: 30_000,
             import_job_ready_ms: 60_000,
-            solution_ready_ms: 10_000,
+            solution_ready_ms: 0,
             solution_version_ready_ms: 120_000,
             campaign_ready_ms: 60_000,
             function_ready_ms: 5_000,

@@ -258,7 +258,7 @@ async fn datasets_need_an_active_group_a_fitting_schema_and_a_free_type() {
 
     let d = p.describe_dataset().dataset_arn(&ds).send().await.unwrap();
     let d = d.dataset().unwrap();
-    assert_eq!(d.dataset_type(), Some("Interactions"));
+    assert_eq!(d.dataset_type(), Some("INTERACTIONS"));
     assert_eq!(d.dataset_group_arn(), Some(g.as_str()));
     assert_eq!(d.schema_arn(), Some(interactions.as_str()));
     assert_eq!(d.status(), Some("ACTIVE"));

@@ -120,7 +120,9 @@ fn shape(ctx: &Ctx<'_>, dataset: &Resource, full: bool) -> Value {
     let mut out = json!({
         "name": dataset.name,
         "datasetArn": dataset.arn,
-        "datasetType": dataset.dataset_type,
+        // However it was spelled at creation, AWS answers the type in capitals (recorded in
+        // aws-samples notebooks: created as "Interactions", described as "INTERACTIONS").
+        "datasetType": dataset.dataset_type.as_deref().map(str::to_uppercase),
         "status": dataset.status(Kind::Dataset, ctx.now_ms),
     });
     if full {
