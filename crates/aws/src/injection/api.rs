@@ -34,7 +34,7 @@ pub(super) async fn put(run: &Run<'_>, p: &Pipeline, records: &[Value]) -> Outco
                 let (broken, certain) = forbidden(run, p, &response.body).await;
                 // On AWS a key, usage plan or deployment made seconds ago may not apply yet;
                 // when nothing explains the 403, ask again for a while.
-                if !certain && started.elapsed() < FORBIDDEN_GRACE && !run.expired() {
+                if !certain && started.elapsed() < NEW_CONFIGURATION_GRACE && !run.expired() {
                     run.pause().await;
                     continue;
                 }
@@ -52,6 +52,11 @@ pub(super) async fn put(run: &Run<'_>, p: &Pipeline, records: &[Value]) -> Outco
                     ));
                 } else if let Some((cause, evidence)) = template_problem(run, p, &body).await {
                     broken = broken.cause(cause).evidence(evidence);
+                } else if status == 500 && started.elapsed() < NEW_CONFIGURATION_GRACE && !run.expired() {
+                    // API Gateway answers a bare 500 while it cannot yet assume a role made
+                    // seconds ago (IAM propagation): ask again for a while, as for a 403.
+                    run.pause().await;
+                    continue;
                 } else {
                     broken = broken.cause(format!(
                         "the integration answered {status}; the body below is the backend's error"
@@ -63,8 +68,9 @@ pub(super) async fn put(run: &Run<'_>, p: &Pipeline, records: &[Value]) -> Outco
     }
 }
 
-/// How long an unexplained 403 is retried (AWS applies new keys and plans within seconds).
-const FORBIDDEN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long an unexplained 403 or 500 is retried (AWS applies new keys, plans and roles within
+/// seconds).
+const NEW_CONFIGURATION_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A 2xx: for PutRecords, every record must have been taken.
 fn judge_success(p: &Pipeline, seen: &str, body: &str, sent: usize) -> Outcome {
