@@ -7,18 +7,6 @@ use personalize_stack_test_support as common;
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The venv's bin directory (installing the tools on first use).
-fn tools() -> PathBuf {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/python-tools");
-    let out = Command::new("bash").arg(script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "python-tools failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
 /// Runs a tool with only the endpoint and dummy credentials configured.
 async fn run(program: PathBuf, args: Vec<String>) -> (bool, String, String) {
     tokio::task::spawn_blocking(move || {
@@ -50,7 +38,7 @@ async fn aws(endpoint: &str, args: &[&str]) -> serde_json::Value {
         "json".to_owned(),
     ];
     all.extend(args.iter().map(|s| (*s).to_owned()));
-    let (ok, stdout, stderr) = run(tools().join("aws"), all).await;
+    let (ok, stdout, stderr) = run(common::python_tools().join("aws"), all).await;
     assert!(ok, "aws {args:?} failed: {stderr}");
     if stdout.trim().is_empty() {
         serde_json::Value::Null
@@ -131,7 +119,7 @@ async fn the_aws_cli_works_with_only_an_endpoint_url() {
 
     // A typed error comes through as the CLI's error, with AWS's code.
     let (ok, _, stderr) = run(
-        tools().join("aws"),
+        common::python_tools().join("aws"),
         [
             "--endpoint-url",
             &endpoint,
@@ -173,7 +161,11 @@ print(json.dumps({{"shards": len(desc["Shards"]), "arn": desc["StreamARN"],
 "#,
         endpoint = local.endpoint_url()
     );
-    let (ok, stdout, stderr) = run(tools().join("python"), vec!["-c".to_owned(), script]).await;
+    let (ok, stdout, stderr) = run(
+        common::python_tools().join("python"),
+        vec!["-c".to_owned(), script],
+    )
+    .await;
     assert!(ok, "boto3 script failed: {stderr}");
     let out: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(out["shards"], 1);

@@ -437,18 +437,6 @@ async fn stored_events_survive_a_restart() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The venv's bin directory (installing the AWS CLI and boto3 on first use).
-fn tools() -> PathBuf {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.ci/python-tools");
-    let out = Command::new("bash").arg(script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "python-tools failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
-}
-
 /// Runs a tool with only the endpoint and dummy credentials (account 123456789012).
 async fn run(program: PathBuf, args: Vec<String>) -> (bool, String, String) {
     tokio::task::spawn_blocking(move || {
@@ -506,7 +494,11 @@ except ClientError as e:
 print(json.dumps(out))
 "#
     );
-    let (ok, stdout, stderr) = run(tools().join("python"), vec!["-c".to_owned(), script]).await;
+    let (ok, stdout, stderr) = run(
+        common::python_tools().join("python"),
+        vec!["-c".to_owned(), script],
+    )
+    .await;
     assert!(ok, "boto3 script failed: {stderr}");
     let out: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(out["accepted"], true);
@@ -521,7 +513,7 @@ print(json.dumps(out))
 
     // The seeds' AWS CLI example (sentAt as a string of digits).
     let (ok, _, stderr) = run(
-        tools().join("aws"),
+        common::python_tools().join("aws"),
         [
             "--endpoint-url",
             &endpoint,

@@ -10,7 +10,8 @@
 //! - [`cli`]: the `personalize-stack` binary run on a scratch copy of the shipped stack, and
 //!   `personalize-stack local` serving;
 //! - [`http_stub`]: a minimal HTTP/1.1 server (std only; the one module without the
-//!   `runtime` feature).
+//!   `runtime` feature);
+//! - [`python_tools`]: the venv with the AWS CLI and boto3 that `.ci/python-tools` installs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
 
 pub mod http_stub;
@@ -33,4 +34,17 @@ pub fn workspace_root() -> std::path::PathBuf {
         .join("../..")
         .canonicalize()
         .unwrap()
+}
+
+/// The bin directory of the venv holding the AWS CLI, boto3 and PyYAML, installed by
+/// `.ci/python-tools` on first use (test processes running at once wait for one install).
+pub fn python_tools() -> std::path::PathBuf {
+    let script = workspace_root().join(".ci/python-tools");
+    let out = std::process::Command::new("bash").arg(script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "python-tools failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
 }
