@@ -28,8 +28,16 @@ pub(super) fn create(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
     v.finish()?;
     tags::check_count(tags.len())?;
     let name = name.unwrap_or_default();
-    let arn = ctx.arn("personalize", &format!("event-tracker/{name}"));
+    // A tracker's ARN ends in an id of 8 hex digits, not its name (recorded in aws-samples
+    // notebooks: `event-tracker/ca4f41f3`), so names are unique by search, not by key.
     let tracking_id = uuid::Uuid::new_v4().to_string();
+    let arn = ctx.arn(
+        "personalize",
+        &format!(
+            "event-tracker/{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        ),
+    );
     ctx.store.write(|txn| {
         model::purge_gone(txn, ctx)?;
         let group = model::load(txn, ctx, Kind::DatasetGroup, &group_arn)?;
@@ -37,14 +45,15 @@ pub(super) fn create(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
         if status != model::ACTIVE {
             return Err(model::in_use(Kind::DatasetGroup, &group_arn, status));
         }
-        if model::get(txn, &model::key(ctx, Kind::EventTracker, name), ctx.now_ms)?.is_some() {
-            return Err(model::already_exists(&arn));
+        let trackers = model::all(txn, ctx, Kind::EventTracker)?;
+        if let Some(same_name) = trackers.iter().find(|t| t.name == name) {
+            return Err(model::already_exists(&same_name.arn));
         }
         // AWS allows one event tracker per dataset group and documents only that "you will
         // get an error"; of CreateEventTracker's modelled errors, ResourceAlreadyExists is
         // the one that means "this already exists" (LimitExceeded is documented as the
         // requests-per-second limit), so that is what a second tracker gets.
-        let existing = model::all(txn, ctx, Kind::EventTracker)?
+        let existing = trackers
             .into_iter()
             .find(|t| t.dataset_group_arn.as_deref() == Some(group_arn.as_str()));
         if let Some(existing) = existing {
