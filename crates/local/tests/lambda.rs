@@ -798,6 +798,223 @@ async fn reserved_concurrency_is_put_shown_by_get_function_and_deleted() {
     local.shutdown().await;
 }
 
+// ---- resource-based policies ----
+
+#[tokio::test]
+async fn permissions_are_added_read_and_removed_as_lambda_does() {
+    let local = common::start().await;
+    let c = clients(&local);
+    let role = role(&c, "fn-role", TRUST_LAMBDA).await;
+    let created = function(&c, "guarded", &role).await;
+    let function_arn = created.function_arn().unwrap().to_owned();
+    let policy_of = |text: &str| -> serde_json::Value { serde_json::from_str(text).unwrap() };
+
+    // No policy yet: GetPolicy and RemovePermission say so, each in its words.
+    let err = c
+        .lambda
+        .get_policy()
+        .function_name("guarded")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    assert_eq!(err.message(), Some("The resource you requested does not exist."));
+    let err = c
+        .lambda
+        .remove_permission()
+        .function_name("guarded")
+        .statement_id("s3")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        err.message(),
+        Some("No policy is associated with the given resource.")
+    );
+
+    // The statement comes back as JSON text, a service principal and a source ARN as AWS
+    // writes them.
+    let added = c
+        .lambda
+        .add_permission()
+        .function_name("guarded")
+        .statement_id("s3")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .source_arn("arn:aws:s3:::uploads")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        policy_of(added.statement().unwrap()),
+        serde_json::json!({
+            "Sid": "s3",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": function_arn,
+            "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::uploads"}},
+        })
+    );
+    let policy = c
+        .lambda
+        .get_policy()
+        .function_name("guarded")
+        .send()
+        .await
+        .unwrap();
+    let document = policy_of(policy.policy().unwrap());
+    assert_eq!(document["Version"], "2012-10-17");
+    assert_eq!(document["Id"], "default");
+    assert_eq!(document["Statement"][0]["Sid"], "s3");
+    let first_revision = policy.revision_id().unwrap().to_owned();
+    // The policy has its own revision: the function's stays.
+    let config = c
+        .lambda
+        .get_function_configuration()
+        .function_name("guarded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.revision_id(), created.revision_id());
+    assert_ne!(config.revision_id(), Some(first_revision.as_str()));
+
+    // A taken statement id conflicts; a stale revision is refused.
+    let err = c
+        .lambda
+        .add_permission()
+        .function_name("guarded")
+        .statement_id("s3")
+        .action("lambda:InvokeFunction")
+        .principal("s3.amazonaws.com")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_conflict_exception(), "{err:?}");
+    let err = c
+        .lambda
+        .add_permission()
+        .function_name("guarded")
+        .statement_id("account")
+        .action("lambda:InvokeFunction")
+        .principal(common::ACCOUNT)
+        .revision_id("stale")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_precondition_failed_exception(), "{err:?}");
+
+    // An account is written as its root; the revision given is the policy's.
+    let added = c
+        .lambda
+        .add_permission()
+        .function_name("guarded")
+        .statement_id("account")
+        .action("lambda:InvokeFunction")
+        .principal(common::ACCOUNT)
+        .revision_id(&first_revision)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        policy_of(added.statement().unwrap())["Principal"],
+        serde_json::json!({"AWS": format!("arn:aws:iam::{}:root", common::ACCOUNT)})
+    );
+    let err = c
+        .lambda
+        .add_permission()
+        .function_name("guarded")
+        .statement_id("nobody")
+        .action("lambda:InvokeFunction")
+        .principal("invalid.nonaws.com")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+
+    // Removing renews the revision; removing the last statement removes the policy.
+    c.lambda
+        .remove_permission()
+        .function_name("guarded")
+        .statement_id("s3")
+        .send()
+        .await
+        .unwrap();
+    let policy = c
+        .lambda
+        .get_policy()
+        .function_name("guarded")
+        .send()
+        .await
+        .unwrap();
+    let document = policy_of(policy.policy().unwrap());
+    assert_eq!(document["Statement"].as_array().map(Vec::len), Some(1));
+    assert_ne!(policy.revision_id(), Some(first_revision.as_str()));
+    let err = c
+        .lambda
+        .remove_permission()
+        .function_name("guarded")
+        .statement_id("s3")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        err.message(),
+        Some("Statement s3 is not found in resource policy.")
+    );
+    c.lambda
+        .remove_permission()
+        .function_name("guarded")
+        .statement_id("account")
+        .revision_id(policy.revision_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .lambda
+        .get_policy()
+        .function_name("guarded")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+
+    // The policy goes with its function.
+    c.lambda
+        .add_permission()
+        .function_name("guarded")
+        .statement_id("again")
+        .action("lambda:InvokeFunction")
+        .principal("*")
+        .send()
+        .await
+        .unwrap();
+    c.lambda
+        .delete_function()
+        .function_name("guarded")
+        .send()
+        .await
+        .unwrap();
+    function(&c, "guarded", &role).await;
+    let err = c
+        .lambda
+        .get_policy()
+        .function_name("guarded")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    local.shutdown().await;
+}
+
 // ---- event source mappings ----
 
 #[tokio::test]

@@ -37,6 +37,9 @@ Case format (YAML; see cases/kinesis.yaml):
                                       {{zip}} (a Python deployment package) and saved values
           save: {var: Dotted.Path}    keep part of the answer (list items by index)
           select: Dotted.Path         compare only this part of the answer
+          json: [Dotted.Path, ...]    parse these string members of the answer (after
+                                      `select`) as JSON before comparing: a recording stores
+                                      JSON text parsed (Lambda's Policy, Statement)
           expect: ...                 the recorded answer
           expect_error: ...           the recorded ClientError.response
           may_fail: true              a setup step whose failure does not matter
@@ -247,6 +250,8 @@ class Case:
                 answer = select(response, step["select"], where)
             else:
                 answer = read_payloads(answer)
+            for path in step.get("json", []):
+                answer = parse_json_member(answer, str(path).split("."), path, where)
             self.compare_response(step["expect"], answer, f"{where} {step['call']}")
         elif failed is not None and not step.get("may_fail"):
             raise Mismatch(f"{where} ({step['call']}): setup failed with {failed}")
@@ -305,6 +310,32 @@ def select(response, selector, where):
         else:
             raise Mismatch(f"{where}: no {selector} in the answer: {response!r}")
     return value
+
+
+def parse_json_member(value, parts, path, where):
+    """`value` with the string at `parts` parsed as JSON; what holds it is copied, not changed."""
+    if not parts:
+        if not isinstance(value, str):
+            raise Mismatch(f"{where}: {path} is not JSON text: {value!r}")
+        try:
+            return json.loads(value)
+        except ValueError as e:
+            raise Mismatch(f"{where}: {path} is not JSON ({e}): {value!r}")
+    head, rest = parts[0], parts[1:]
+    if isinstance(value, list):
+        try:
+            index = int(head)
+            item = value[index]
+        except (ValueError, IndexError):
+            raise Mismatch(f"{where}: no {path} in the answer")
+        out = list(value)
+        out[index] = parse_json_member(item, rest, path, where)
+        return out
+    if isinstance(value, dict) and head in value:
+        out = dict(value)
+        out[head] = parse_json_member(value[head], rest, path, where)
+        return out
+    raise Mismatch(f"{where}: no {path} in the answer: {value!r}")
 
 
 def handler_zip():

@@ -11,7 +11,9 @@
 //!   function with the same zip (see the `code` submodule);
 //! - `_created_ms`, `_ready_at_ms`: `Pending` until `_ready_at_ms`, then `Active`;
 //! - `_update_ready_at_ms`: `LastUpdateStatus` is `InProgress` until then, then `Successful`;
-//! - `_reserved_concurrency`: the reservation `PutFunctionConcurrency` set, if any.
+//! - `_reserved_concurrency`: the reservation `PutFunctionConcurrency` set, if any;
+//! - `_policy`: the resource-based policy `AddPermission` builds, if any (see the
+//!   `permissions` submodule).
 
 use super::code::{self, Code};
 use super::{

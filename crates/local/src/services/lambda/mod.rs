@@ -1,5 +1,5 @@
-//! Lambda (restJson1, `/2015-03-31/...`): functions, `Invoke`, event source mappings, and
-//! reserved concurrency (`concurrency`).
+//! Lambda (restJson1, `/2015-03-31/...`): functions, `Invoke`, event source mappings,
+//! reserved concurrency (`concurrency`) and resource-based policies (`permissions`).
 //!
 //! # Running functions
 //! - `executor`: unpacks a function's zip (stored or deflated entries: `zip`, over the `zip` crate)
@@ -12,7 +12,8 @@
 //! # What is stored
 //! - A function is one document under `ctx.key("lambda", "function", name)` (its fields are
 //!   listed in the `functions` submodule); its zip is a blob whose key the document names
-//!   in `_code_blob`, stored once per content however many functions use it (`code`).
+//!   in `_code_blob`, stored once per content however many functions use it (`code`); its
+//!   resource-based policy is kept in it too (`permissions`), so it goes with the function.
 //! - An event source mapping is one document under
 //!   `ctx.key("lambda", "event-source-mapping", uuid)` (fields in the `mappings` submodule).
 //!
@@ -40,6 +41,7 @@ mod functions;
 mod invoke;
 mod mappings;
 mod names;
+mod permissions;
 pub(crate) mod poller;
 mod runtime_api;
 mod tags;
@@ -83,6 +85,11 @@ pub(crate) fn handle(
         ("PUT", ["2017-10-31", "functions", name, "concurrency"]) => concurrency::put(ctx, req, name),
         ("DELETE", ["2017-10-31", "functions", name, "concurrency"]) => concurrency::delete(ctx, name),
         ("GET", ["2019-09-30", "functions", name, "concurrency"]) => concurrency::get(ctx, name),
+        ("POST", ["2015-03-31", "functions", name, "policy"]) => permissions::add(ctx, req, name),
+        ("GET", ["2015-03-31", "functions", name, "policy"]) => permissions::get(ctx, req, name),
+        ("DELETE", ["2015-03-31", "functions", name, "policy", sid]) => {
+            permissions::remove(ctx, req, name, sid)
+        }
         ("POST", ["2015-03-31", "event-source-mappings"]) => mappings::create(ctx, req),
         ("GET", ["2015-03-31", "event-source-mappings"]) => mappings::list(ctx, req),
         ("GET", ["2015-03-31", "event-source-mappings", uuid]) => mappings::get(ctx, uuid),

@@ -61,7 +61,7 @@ impl NameShape {
 }
 
 /// `[a-zA-Z0-9-_]+`.
-fn is_word(s: &str) -> bool {
+pub(super) fn is_word(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -74,12 +74,12 @@ fn is_partition(s: &str) -> bool {
 }
 
 /// `\d{12}`.
-fn is_account(s: &str) -> bool {
+pub(super) fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}`.
-fn is_region(s: &str) -> bool {
+pub(super) fn is_region(s: &str) -> bool {
     // `-[a-z]+-\d`, what follows the optional partition marker.
     let tail = |t: &str| {
         t.strip_prefix('-')
