@@ -1002,3 +1002,262 @@ async fn a_stream_created_without_a_shard_count_or_mode_is_on_demand() {
     assert!(err.meta().code() == Some("ValidationException"), "{err:?}");
     local.shutdown().await;
 }
+
+#[tokio::test]
+async fn resource_policies_are_put_read_and_deleted() {
+    let local = common::start().await;
+    let kinesis = client(&local);
+    create(&kinesis, "guarded", 1).await;
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/guarded";
+
+    // No policy yet: the empty document, as AWS answers.
+    let out = kinesis
+        .get_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.policy(), "{}");
+
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::000000000000:root"}},"Action":"kinesis:PutRecord","Resource":"{arn}"}}]}}"#
+    );
+    kinesis
+        .put_resource_policy()
+        .resource_arn(arn)
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    let out = kinesis
+        .get_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.policy(), policy);
+
+    kinesis
+        .delete_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    let out = kinesis
+        .get_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.policy(), "{}");
+
+    // Deleting again: there is no policy to delete.
+    let err = kinesis
+        .delete_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    // A missing stream, and a policy that is not a JSON document, are refused.
+    let err = kinesis
+        .put_resource_policy()
+        .resource_arn("arn:aws:kinesis:us-east-1:000000000000:stream/nope")
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+    let err = kinesis
+        .put_resource_policy()
+        .resource_arn(arn)
+        .policy("not json")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_argument_exception(), "{err:?}");
+
+    // The policy goes with the stream.
+    kinesis
+        .put_resource_policy()
+        .resource_arn(arn)
+        .policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    kinesis
+        .delete_stream()
+        .stream_name("guarded")
+        .send()
+        .await
+        .unwrap();
+    create(&kinesis, "guarded", 1).await;
+    let out = kinesis
+        .get_resource_policy()
+        .resource_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.policy(), "{}");
+}
+
+#[tokio::test]
+async fn consumers_are_registered_listed_and_deregistered() {
+    use aws_sdk_kinesis::types::ConsumerStatus;
+    let profile = Profile {
+        stream_ready_ms: 300,
+        stream_delete_ms: 300,
+        ..Profile::instant()
+    };
+    let local = common::start_with(profile, Faults::default()).await;
+    let kinesis = client(&local);
+    create(&kinesis, "fanout", 1).await;
+    poll_status(&kinesis, "fanout", |s| s == &Some(StreamStatus::Active)).await;
+    let stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/fanout";
+
+    let listed = kinesis
+        .list_stream_consumers()
+        .stream_arn(stream_arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.consumers().is_empty());
+
+    let registered = kinesis
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("reader")
+        .send()
+        .await
+        .unwrap();
+    let consumer = registered.consumer().unwrap();
+    assert_eq!(consumer.consumer_status(), &ConsumerStatus::Creating);
+    let consumer_arn = consumer.consumer_arn().to_owned();
+    let created = consumer.consumer_creation_timestamp().secs();
+    assert_eq!(
+        consumer_arn,
+        format!("{stream_arn}/consumer/reader:{created}"),
+        "AWS stamps the ARN with the registration second"
+    );
+
+    // A name in use is refused.
+    let err = kinesis
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("reader")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_in_use_exception(), "{err:?}");
+
+    // CREATING, then ACTIVE; described alike by ARN and by stream ARN and name.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let d = kinesis
+            .describe_stream_consumer()
+            .consumer_arn(&consumer_arn)
+            .send()
+            .await
+            .unwrap();
+        if d.consumer_description().unwrap().consumer_status() == &ConsumerStatus::Active {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the consumer never became ACTIVE");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let by_name = kinesis
+        .describe_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("reader")
+        .send()
+        .await
+        .unwrap();
+    let description = by_name.consumer_description().unwrap();
+    assert_eq!(description.consumer_arn(), consumer_arn);
+    assert_eq!(description.stream_arn(), stream_arn);
+    let summary = kinesis
+        .describe_stream_summary()
+        .stream_name("fanout")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.stream_description_summary().unwrap().consumer_count(),
+        Some(1)
+    );
+
+    // Paged listing.
+    kinesis
+        .register_stream_consumer()
+        .stream_arn(stream_arn)
+        .consumer_name("second")
+        .send()
+        .await
+        .unwrap();
+    let page = kinesis
+        .list_stream_consumers()
+        .stream_arn(stream_arn)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.consumers()[0].consumer_name(), "reader");
+    let next = kinesis
+        .list_stream_consumers()
+        .stream_arn(stream_arn)
+        .next_token(page.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(next.consumers()[0].consumer_name(), "second");
+    assert!(next.next_token().is_none());
+
+    // A stream with consumers is only deleted when told to delete them too.
+    let err = kinesis
+        .delete_stream()
+        .stream_name("fanout")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_in_use_exception(), "{err:?}");
+
+    // Deregistered: DELETING, then gone.
+    kinesis
+        .deregister_stream_consumer()
+        .consumer_arn(&consumer_arn)
+        .send()
+        .await
+        .unwrap();
+    let d = kinesis
+        .describe_stream_consumer()
+        .consumer_arn(&consumer_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.consumer_description().unwrap().consumer_status(),
+        &ConsumerStatus::Deleting
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let err = kinesis
+        .describe_stream_consumer()
+        .consumer_arn(&consumer_arn)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+
+    kinesis
+        .delete_stream()
+        .stream_name("fanout")
+        .enforce_consumer_deletion(true)
+        .send()
+        .await
+        .unwrap();
+}

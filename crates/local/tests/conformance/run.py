@@ -194,6 +194,11 @@ class Case:
             if m.group(0) == RECORDED_ACCOUNT:
                 pattern += r"(\d{12})"
                 labels.append("<account>")
+            elif isinstance(self.bindings.get(m.group(0)), str):
+                # Already bound: only that text will do (a lazy group could split
+                # `<stream-name>/<stream-consumer>` elsewhere than the earlier match did).
+                pattern += "(" + re.escape(self.bindings[m.group(0)]) + ")"
+                labels.append(m.group(0))
             else:
                 pattern += "(.+?)"
                 labels.append(m.group(0))

@@ -1,5 +1,6 @@
-//! Kinesis (awsJson 1.1, `Kinesis_20131202.*`): the control plane, and the data plane
-//! (PutRecord, PutRecords, GetShardIterator, GetRecords; storage in `records`).
+//! Kinesis (awsJson 1.1, `Kinesis_20131202.*`): the control plane (with resource policies in
+//! `policies` and enhanced fan-out consumers in `consumers`), and the data plane (PutRecord,
+//! PutRecords, GetShardIterator, GetRecords; storage in `records`).
 //!
 //! Streams are created `CREATING` and become `ACTIVE` after the profile's `stream_ready_ms`;
 //! UpdateShardCount makes them `UPDATING` for as long, then closes the old shards and opens
@@ -13,12 +14,14 @@
 //! `LimitExceededException` for quotas, `InvalidArgumentException` for arguments the service
 //! rejects, and `ValidationException` for model constraints (lengths, patterns, ranges).
 
+mod consumers;
 #[cfg(test)]
 mod data_tests;
 pub(crate) mod input;
 mod iterators;
 mod md5;
 pub(crate) mod model;
+mod policies;
 mod put;
 pub(crate) mod records;
 mod streams;
@@ -50,10 +53,14 @@ use input::Violations;
 use model::Stream;
 
 /// The members of Kinesis's answers that CBOR types apart from text and numbers: record data,
-/// and the timestamps of records and streams.
+/// and the timestamps of records, streams and consumers.
 pub const CBOR_SHAPES: crate::protocol::cbor::Shapes = crate::protocol::cbor::Shapes {
     blobs: &["Data"],
-    timestamps: &["ApproximateArrivalTimestamp", "StreamCreationTimestamp"],
+    timestamps: &[
+        "ApproximateArrivalTimestamp",
+        "StreamCreationTimestamp",
+        "ConsumerCreationTimestamp",
+    ],
 };
 
 /// Handles one Kinesis operation.
@@ -84,6 +91,13 @@ pub fn handle(ctx: &Ctx<'_>, op: &str, input: &serde_json::Value) -> AwsResult<s
         "PutRecords" => put::put_records_op(ctx, input),
         "GetShardIterator" => iterators::get_shard_iterator(ctx, input),
         "GetRecords" => iterators::get_records(ctx, input),
+        "GetResourcePolicy" => policies::get_resource_policy(ctx, input),
+        "PutResourcePolicy" => policies::put_resource_policy(ctx, input),
+        "DeleteResourcePolicy" => policies::delete_resource_policy(ctx, input),
+        "RegisterStreamConsumer" => consumers::register_stream_consumer(ctx, input),
+        "DescribeStreamConsumer" => consumers::describe_stream_consumer(ctx, input),
+        "ListStreamConsumers" => consumers::list_stream_consumers(ctx, input),
+        "DeregisterStreamConsumer" => consumers::deregister_stream_consumer(ctx, input),
         _ => Err(AwsError::new(
             "UnknownOperationException",
             format!("Unknown operation {op}"),
@@ -294,6 +308,31 @@ pub(crate) fn required_stream_name(
             "Either StreamName or StreamARN should be provided.",
         )
     })
+}
+
+/// `(account, region, stream, consumer)` of a consumer ARN,
+/// `arn:aws:kinesis:{region}:{account}:stream/{stream}/consumer/{consumer}:{epoch seconds}`.
+pub(crate) fn parse_consumer_arn(arn: &str) -> Option<(String, String, String, String)> {
+    let (account, region, rest) = parse_stream_arn(arn)?;
+    let (stream, consumer) = rest.split_once("/consumer/")?;
+    let (consumer, created) = consumer.rsplit_once(':')?;
+    let names_ok = [stream, consumer]
+        .iter()
+        .all(|n| !n.is_empty() && n.chars().all(input::stream_name_char));
+    let created_ok = !created.is_empty() && created.bytes().all(|b| b.is_ascii_digit());
+    (names_ok && created_ok).then(|| (account, region, stream.to_owned(), consumer.to_owned()))
+}
+
+/// `ResourceNotFoundException` for consumer `consumer` (its ARN or name) of stream `stream`
+/// (worded as for streams: no recording has AWS's words for a consumer).
+pub(crate) fn consumer_not_found(ctx: &Ctx<'_>, stream: &str, consumer: &str) -> AwsError {
+    AwsError::new(
+        "ResourceNotFoundException",
+        format!(
+            "Consumer {consumer} under stream {stream} under account {} not found.",
+            ctx.account()
+        ),
+    )
 }
 
 /// `(account, region, name)` of `arn:aws:kinesis:{region}:{account}:stream/{name}`.

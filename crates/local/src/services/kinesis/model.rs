@@ -59,6 +59,53 @@ pub(crate) struct Stream {
     /// When the stream disappears (set by DeleteStream).
     #[serde(rename = "_gone_at_ms", default, skip_serializing_if = "Option::is_none")]
     pub gone_at_ms: Option<u64>,
+    /// The resource policy (JSON text, as put) attached to the stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Enhanced fan-out consumers, in registration order. They live in the stream document
+    /// because AWS deletes them with the stream.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<Consumer>,
+}
+
+/// An enhanced fan-out consumer as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Consumer {
+    /// The name, unique among the stream's consumers.
+    pub name: String,
+    /// `{stream ARN}/consumer/{name}:{creation epoch seconds}`.
+    pub arn: String,
+    /// When it was registered.
+    pub created_ms: u64,
+    /// When it becomes `ACTIVE`.
+    pub ready_at_ms: u64,
+    /// When it disappears (set by DeregisterStreamConsumer; `DELETING` until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_at_ms: Option<u64>,
+    /// The tags given at registration.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// The resource policy (JSON text, as put) attached to the consumer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+impl Consumer {
+    /// The status to report at `now_ms`.
+    pub fn status_at(&self, now_ms: u64) -> &'static str {
+        if self.gone_at_ms.is_some() {
+            DELETING
+        } else if now_ms < self.ready_at_ms {
+            CREATING
+        } else {
+            ACTIVE
+        }
+    }
+
+    /// Whether its deregistration has finished by `now_ms`.
+    pub fn is_gone(&self, now_ms: u64) -> bool {
+        self.gone_at_ms.is_some_and(|at| now_ms >= at)
+    }
 }
 
 /// One shard as stored.
@@ -200,7 +247,8 @@ impl Stream {
     }
 
     /// The stream with every transition due by `now_ms` applied: a finished create or
-    /// update becomes `ACTIVE`, and a finished update closes the old shards and opens the new.
+    /// update becomes `ACTIVE`, a finished update closes the old shards and opens the new, and
+    /// consumers whose deregistration has finished are dropped.
     pub fn settled(mut self, now_ms: u64) -> Stream {
         let due = now_ms >= self.ready_at_ms;
         if due && self.status == UPDATING {
@@ -212,6 +260,7 @@ impl Stream {
         if due && self.status == CREATING {
             self.status = ACTIVE.to_owned();
         }
+        self.consumers.retain(|c| !c.is_gone(now_ms));
         self
     }
 
@@ -313,6 +362,8 @@ mod tests {
             tags: BTreeMap::new(),
             kms_key_id: None,
             gone_at_ms: None,
+            policy: None,
+            consumers: Vec::new(),
         };
         stream = stream.settled(5);
         assert_eq!(stream.status, UPDATING);

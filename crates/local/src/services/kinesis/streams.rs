@@ -117,6 +117,8 @@ pub(super) fn create_stream(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
             tags: tags.into_iter().collect(),
             kms_key_id: None,
             gone_at_ms: None,
+            policy: None,
+            consumers: Vec::new(),
         };
         save_stream(txn, ctx, &stream)
     })?;
@@ -239,17 +241,17 @@ pub(super) fn describe_stream_summary(ctx: &Ctx<'_>, input: &Value) -> AwsResult
     let open = visible_shards(&stream).iter().filter(|s| s.is_open()).count();
     let mut summary = description_base(&stream);
     summary["OpenShardCount"] = open.into();
-    summary["ConsumerCount"] = 0.into();
+    summary["ConsumerCount"] = stream.consumers.len().into();
     Ok(json!({ "StreamDescriptionSummary": summary }))
 }
 
 /// A pagination token: base64 of a small JSON document.
-fn encode_token(value: &Value) -> String {
+pub(super) fn encode_token(value: &Value) -> String {
     base64::engine::general_purpose::STANDARD.encode(value.to_string())
 }
 
 /// Reverses [`encode_token`].
-fn decode_token(token: &str) -> AwsResult<Value> {
+pub(super) fn decode_token(token: &str) -> AwsResult<Value> {
     base64::engine::general_purpose::STANDARD
         .decode(token)
         .ok()
@@ -473,13 +475,22 @@ pub(super) fn list_shards(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
 
 /// DeleteStream: the stream is `DELETING` until the profile's `stream_delete_ms` passes.
 pub(super) fn delete_stream(ctx: &Ctx<'_>, input: &Value) -> AwsResult<Value> {
-    // Accepted for the wire shape; there are no registered consumers to refuse over.
-    let _enforce_consumer_deletion = input::boolean(input, "EnforceConsumerDeletion")?;
+    let enforce = input::boolean(input, "EnforceConsumerDeletion")?.unwrap_or(false);
     let name = required_stream_name(ctx, input, Violations::default())?;
     ctx.store.write(|txn| {
         let mut stream = load_stream(txn, ctx, &name)?;
         if stream.gone_at_ms.is_some() {
             return Ok(()); // already being deleted
+        }
+        // AWS keeps a stream with registered consumers unless told to delete them with it.
+        if !enforce && !stream.consumers.is_empty() {
+            return Err(AwsError::new(
+                "ResourceInUseException",
+                format!(
+                    "Stream {name} under account {} has registered consumers; set EnforceConsumerDeletion to delete them with it.",
+                    ctx.account()
+                ),
+            ));
         }
         stream.status = model::DELETING.to_owned();
         stream.gone_at_ms = Some(ctx.after(ctx.config.profile.stream_delete_ms));
