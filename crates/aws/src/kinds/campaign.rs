@@ -73,12 +73,7 @@ impl ResourceKind for Campaign {
         let tags = resource_tags(aws, &arn).await?;
         let owned = aws.owns(r, &tags);
         if !owned {
-            return Ok(Some(Observed {
-                id: arn,
-                owned,
-                fields: Fields::new(),
-                attrs,
-            }));
+            return Ok(Some(Observed::foreign(arn, attrs)));
         }
         let mut fields = Fields::new();
         fields.insert("name".into(), name);
@@ -110,12 +105,7 @@ impl ResourceKind for Campaign {
         }
         put_status_field(&mut fields, status);
         put_tag_fields(&mut fields, &tags);
-        Ok(Some(Observed {
-            id: arn,
-            owned,
-            fields,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(arn, fields, attrs)))
     }
 
     /// Creates it and waits until it is `ACTIVE`.

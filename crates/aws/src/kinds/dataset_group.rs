@@ -185,12 +185,7 @@ impl ResourceKind for DatasetGroup {
         let owned = aws.owns(r, &tags);
         let attrs = attrs_of(&arn, &name);
         if !owned {
-            return Ok(Some(Observed {
-                id: arn,
-                owned,
-                fields: Fields::new(),
-                attrs,
-            }));
+            return Ok(Some(Observed::foreign(arn, attrs)));
         }
         let mut fields = Fields::new();
         fields.insert("name".into(), name.clone());
@@ -240,12 +235,7 @@ impl ResourceKind for DatasetGroup {
             }
         }
         put_tag_fields(&mut fields, &tags);
-        Ok(Some(Observed {
-            id: arn,
-            owned,
-            fields,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(arn, fields, attrs)))
     }
 
     /// Creates it.

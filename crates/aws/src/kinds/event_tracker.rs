@@ -65,12 +65,7 @@ impl ResourceKind for EventTracker {
             attrs.insert("tracking_id".into(), id.to_owned());
         }
         if !owned {
-            return Ok(Some(Observed {
-                id: arn,
-                owned,
-                fields: Fields::new(),
-                attrs,
-            }));
+            return Ok(Some(Observed::foreign(arn, attrs)));
         }
         let mut fields = Fields::new();
         fields.insert("name".into(), name);
@@ -80,12 +75,7 @@ impl ResourceKind for EventTracker {
         );
         put_status_field(&mut fields, tracker.status().unwrap_or_default());
         put_tag_fields(&mut fields, &resource_tags(aws, &arn).await?);
-        Ok(Some(Observed {
-            id: arn,
-            owned,
-            fields,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(arn, fields, attrs)))
     }
 
     /// Creates it and waits until it is ACTIVE (its tracking ID is only usable then).

@@ -171,12 +171,7 @@ impl ResourceKind for IamRole {
         let owned = aws.owns(r, &tags);
         let attrs = attrs_of(role.arn(), role.role_name());
         if !owned {
-            return Ok(Some(Observed {
-                id: role.role_name().to_owned(),
-                owned,
-                fields: Fields::new(),
-                attrs,
-            }));
+            return Ok(Some(Observed::foreign(role.role_name().to_owned(), attrs)));
         }
         let mut fields = Fields::new();
         fields.insert("name".into(), role.role_name().to_owned());
@@ -204,12 +199,7 @@ impl ResourceKind for IamRole {
             fields.insert(format!("{MANAGED_PREFIX}{arn}"), ATTACHED.into());
         }
         put_tag_fields(&mut fields, &tags);
-        Ok(Some(Observed {
-            id: role.role_name().to_owned(),
-            owned,
-            fields,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(role.role_name().to_owned(), fields, attrs)))
     }
 
     /// Creates it.

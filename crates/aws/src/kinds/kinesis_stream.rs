@@ -93,12 +93,7 @@ impl ResourceKind for KinesisStream {
         let owned = aws.owns(r, &tags);
         let attrs = attrs_of(s.stream_arn(), s.stream_name());
         if !owned {
-            return Ok(Some(Observed {
-                id: s.stream_name().to_owned(),
-                owned,
-                fields: Fields::new(),
-                attrs,
-            }));
+            return Ok(Some(Observed::foreign(s.stream_name().to_owned(), attrs)));
         }
         let mut fields = Fields::new();
         fields.insert("name".into(), s.stream_name().to_owned());
@@ -118,12 +113,7 @@ impl ResourceKind for KinesisStream {
             fields.insert("status".into(), s.stream_status().as_str().to_owned());
         }
         put_tag_fields(&mut fields, &tags);
-        Ok(Some(Observed {
-            id: s.stream_name().to_owned(),
-            owned,
-            fields,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(s.stream_name().to_owned(), fields, attrs)))
     }
 
     /// Creates it.

@@ -153,12 +153,7 @@ impl ResourceKind for LambdaFunction {
         let mut attrs = base_attrs(self, &arn);
         let owned = aws.owns(r, &tags);
         if !owned {
-            return Ok(Some(Observed {
-                id: self.name.clone(),
-                owned,
-                fields: Fields::new(),
-                attrs,
-            }));
+            return Ok(Some(Observed::foreign(self.name.clone(), attrs)));
         }
         let mut f = Fields::new();
         if let Some(c) = config {
@@ -212,12 +207,7 @@ impl ResourceKind for LambdaFunction {
                 attrs.insert("mapping_uuid".into(), uuid.to_owned());
             }
         }
-        Ok(Some(Observed {
-            id: self.name.clone(),
-            owned,
-            fields: f,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(self.name.clone(), f, attrs)))
     }
 
     /// Creates the function, waits until Active, then its log group and trigger.

@@ -216,11 +216,7 @@ impl ResourceKind for RestApi {
         };
         let id = api.id().unwrap_or_default().to_owned();
         if !owned {
-            return Ok(Some(Observed {
-                id,
-                owned: false,
-                ..Observed::default()
-            }));
+            return Ok(Some(Observed::foreign(id, Attrs::new())));
         }
         let mut fields = Fields::new();
         fields.insert("name".into(), api.name().unwrap_or_default().to_owned());
@@ -304,12 +300,7 @@ impl ResourceKind for RestApi {
             }
         }
         let attrs = attrs_of(aws, self, &id, stage.is_some(), key);
-        Ok(Some(Observed {
-            id,
-            owned: true,
-            fields,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(id, fields, attrs)))
     }
 
     /// Creates the API (or adopts ours if a previous run created it), then converges it.

@@ -92,12 +92,7 @@ impl ResourceKind for Solution {
         let tags = resource_tags(aws, &arn).await?;
         let owned = aws.owns(r, &tags);
         if !owned {
-            return Ok(Some(Observed {
-                id: arn,
-                owned,
-                fields: Fields::new(),
-                attrs,
-            }));
+            return Ok(Some(Observed::foreign(arn, attrs)));
         }
         let status = solution.status().unwrap_or_default();
         let (active, trained) = if is_unusable(status) {
@@ -133,12 +128,7 @@ impl ResourceKind for Solution {
         }
         put_status_field(&mut fields, status);
         put_tag_fields(&mut fields, &tags);
-        Ok(Some(Observed {
-            id: arn,
-            owned,
-            fields,
-            attrs,
-        }))
+        Ok(Some(Observed::ours(arn, fields, attrs)))
     }
 
     /// Creates it (without automatic training: the stack trains explicitly), waits until it is

@@ -58,6 +58,29 @@ pub struct Observed {
     pub attrs: Attrs,
 }
 
+impl Observed {
+    /// A resource that exists but is not this stack's (no ownership tags): nothing of it is
+    /// compared, and only its attributes are read.
+    pub fn foreign(id: String, attrs: Attrs) -> Observed {
+        Observed {
+            id,
+            owned: false,
+            fields: Fields::new(),
+            attrs,
+        }
+    }
+
+    /// A resource this stack owns, with its comparable `fields`.
+    pub fn ours(id: String, fields: Fields, attrs: Attrs) -> Observed {
+        Observed {
+            id,
+            owned: true,
+            fields,
+            attrs,
+        }
+    }
+}
+
 /// One field's change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {
